@@ -1,0 +1,1 @@
+"""Turn annotations into models: configs, training, evaluation, tracking, comparison, prediction."""
