@@ -1,0 +1,145 @@
+"""Experiment tracking with Weights & Biases, optional and lazy.
+
+Respects ``WANDB_MODE``, ``WANDB_API_KEY``, ``WANDB_PROJECT`` and ``WANDB_DIR``. Without an API key runs go
+offline into ``<workspace>/wandb`` (upload later with ``wandb sync``) and we say so once per process.
+``WANDB_MODE=disabled`` or a missing wandb package give a no-op tracker: everything else keeps working.
+Logged configs pass through :func:`training.config.sanitize` (no paths, no secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from annotation.console import err_console
+from annotation.workspace import Workspace
+from training.config import sanitize
+
+DEFAULT_PROJECT = "treffpunkt"
+_said: set[str] = set()
+
+
+def _say_once(key: str, message: str) -> None:
+    if key not in _said:
+        _said.add(key)
+        err_console.print(message)
+
+
+def wandb_mode() -> str:
+    """``online``, ``offline`` or ``disabled``: the environment decides; no key means offline."""
+    mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    if mode in {"disabled", "offline", "online"}:
+        return mode
+    if mode == "dryrun":
+        return "offline"
+    return "online" if os.environ.get("WANDB_API_KEY") else "offline"
+
+
+class Tracker:
+    """One tracking run (or a no-op when ``run`` is None). All methods are safe to call either way."""
+
+    def __init__(self, run: Any = None, wandb: Any = None, mode: str = "disabled") -> None:
+        self.run = run
+        self.wandb = wandb
+        self.mode = mode
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None and self.mode != "disabled"
+
+    @property
+    def path(self) -> str | None:
+        """Where to find the run: ``entity/project/id`` online, the local run directory offline."""
+        if not self.active:
+            return None
+        if self.mode == "offline":
+            return str(Path(self.run.dir).parent)
+        return "/".join(str(p) for p in self.run.path) if isinstance(self.run.path, list | tuple) else str(self.run.path)
+
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        if self.active:
+            flat = {k: v for k, v in _flatten(data).items() if isinstance(v, int | float)}
+            self.run.log(flat, step=step) if step is not None else self.run.log(flat)
+
+    def summary(self, data: Mapping[str, Any]) -> None:
+        if self.active:
+            for key, value in _flatten(data).items():
+                if isinstance(value, int | float | str):
+                    self.run.summary[key] = value
+
+    def table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        if self.active:
+            self.run.log({name: self.wandb.Table(columns=list(columns), data=[list(r) for r in rows])})
+
+    def use_dataset(self, name: str, files: Iterable[Path], metadata: Mapping[str, Any]) -> Any:
+        """Record the export + DocBins as this run's input dataset artifact (lineage: data → run → model)."""
+        if not self.active:
+            return None
+        artifact = self.wandb.Artifact(_artifact_name(name), type="dataset", metadata=sanitize(dict(metadata)))
+        for file in files:
+            if Path(file).exists():
+                artifact.add_file(str(file), name=Path(file).name)
+        return self.run.use_artifact(artifact)
+
+    def log_model(self, name: str, path: Path, metadata: Mapping[str, Any]) -> None:
+        if not self.active:
+            return
+        artifact = self.wandb.Artifact(_artifact_name(name), type="model", metadata=sanitize(dict(metadata)))
+        for file in sorted(Path(path).rglob("*")):
+            rel = file.relative_to(path)
+            if file.is_file() and rel.parts[0] != "model-last":  # the best model only; model-last stays local
+                artifact.add_file(str(file), name=str(rel))
+        self.run.log_artifact(artifact)
+
+    def finish(self) -> None:
+        if self.active:
+            self.run.finish()
+            self.run = None
+
+
+def start_run(ws: Workspace, *, job_type: str, config: Mapping[str, Any] | None = None, name: str | None = None) -> Tracker:
+    """Start a wandb run for a command; returns a no-op tracker when disabled or wandb is missing."""
+    mode = wandb_mode()
+    if mode == "disabled":
+        return Tracker()
+    try:
+        import wandb
+    except ImportError:
+        _say_once("missing", "[yellow]wandb is not installed: this run is not tracked.[/]")
+        return Tracker()
+    directory = Path(os.environ.get("WANDB_DIR") or ws.root / "wandb")
+    directory.mkdir(parents=True, exist_ok=True)
+    if mode == "offline":
+        _say_once(
+            "offline",
+            f"[yellow]wandb: no WANDB_API_KEY, tracking offline in {directory}[/] "
+            f"(upload later with `wandb sync {directory}/wandb/offline-run-*`).",
+        )
+    run = wandb.init(
+        project=os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT,
+        job_type=job_type,
+        name=name,
+        dir=str(directory),
+        mode=mode,
+        config=sanitize(dict(config or {})),
+        reinit="finish_previous",
+        settings=wandb.Settings(silent=True, console="off"),
+    )
+    return Tracker(run, wandb, mode)
+
+
+def _artifact_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{full}/"))
+        elif value is not None:
+            flat[full] = value
+    return flat
