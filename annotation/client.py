@@ -1,0 +1,176 @@
+"""Connection to Label Studio: settings, the SDK client, typed errors and bounded retries.
+
+Settings come from the environment or the workspace's ``.env`` (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``,
+``TREFFPUNKT_PROJECT_TITLE``); without them, the workspace's own server (``treffpunkt studio start``) is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from annotation.errors import TreffpunktError
+from annotation.workspace import Workspace
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+T = TypeVar("T")
+
+#: Retries on timeouts, dropped connections and 5xx answers: 4 tries, waiting 0.5, 1, 2 s in between.
+MAX_ATTEMPTS = 4
+BACKOFF_S = 0.5
+REQUEST_TIMEOUT_S = 120.0
+
+
+class StudioUnreachable(TreffpunktError):
+    """Nothing answers at the Label Studio URL."""
+
+
+class AuthenticationFailed(TreffpunktError):
+    """The server refused the API token."""
+
+
+class ExportTimeout(TreffpunktError):
+    """An export snapshot did not finish in time."""
+
+
+class StudioRequestFailed(TreffpunktError):
+    """Label Studio answered with an error (after retries, for server errors)."""
+
+
+class StudioSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="ignore")
+
+    url: str | None = Field(default=None, validation_alias=AliasChoices("LABEL_STUDIO_URL"))
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("LABEL_STUDIO_API_KEY"))
+    project_title: str | None = Field(default=None, validation_alias=AliasChoices("TREFFPUNKT_PROJECT_TITLE"))
+
+
+def settings(ws: Workspace) -> StudioSettings:
+    env_file = ws.root / ".env"
+    return StudioSettings(_env_file=env_file if env_file.exists() else None)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class Connection:
+    url: str
+    api_key: SecretStr
+    source: str  # "environment" or "workspace server"
+
+    def __repr__(self) -> str:
+        return f"Connection(url={self.url!r}, api_key=***, source={self.source!r})"
+
+
+def connection(ws: Workspace) -> Connection:
+    """Where to talk to Label Studio: LABEL_STUDIO_URL/API_KEY if set, else the workspace's own server."""
+    from annotation import studio
+
+    conf = settings(ws)
+    if conf.url:
+        if conf.api_key is None:
+            raise AuthenticationFailed(
+                f"LABEL_STUDIO_URL is set ({conf.url}) but LABEL_STUDIO_API_KEY is not.",
+                hint="Set LABEL_STUDIO_API_KEY (Account & Settings → Access Token in Label Studio) in the environment or .env.",
+            )
+        return Connection(conf.url.rstrip("/"), conf.api_key, "environment")
+    creds = studio.load_credentials(ws)
+    state = studio.status(ws)
+    url = state.url or _remembered_url(ws) or f"http://{studio.DEFAULT_HOST}:{studio.DEFAULT_PORT}"
+    if creds is None:
+        raise StudioUnreachable(
+            f"No Label Studio configured for workspace {ws.root} (expected one at {url}).",
+            hint="Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY.",
+        )
+    return Connection(url, SecretStr(creds.token), "workspace server")
+
+
+def _remembered_url(ws: Workspace) -> str | None:
+    import json
+
+    from annotation import studio
+
+    path = studio.state_path(ws)
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8")).get("url")
+    return None
+
+
+class Studio:
+    """The SDK client plus our error mapping and retry policy. Use :meth:`call` for every request."""
+
+    def __init__(self, conn: Connection) -> None:
+        from label_studio_sdk import LabelStudio
+
+        self.url = conn.url
+        self.connection = conn
+        # max_retries=0: the one retry policy is ours (call), so bounds and messages are consistent.
+        self.sdk: LabelStudio = LabelStudio(
+            base_url=conn.url, api_key=conn.api_key.get_secret_value(), timeout=REQUEST_TIMEOUT_S, max_retries=0
+        )
+
+    def call(self, fn: Callable[..., T], *args: Any, what: str = "request", **kwargs: Any) -> T:
+        """Run one SDK call with bounded retries (timeouts, dropped connections, 5xx) and typed errors."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        last: Exception | None = None
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+            try:
+                return fn(*args, **kwargs)
+            except httpx.ConnectError as err:
+                raise StudioUnreachable(
+                    f"Label Studio at {self.url} did not answer ({what}).",
+                    hint="Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL.",
+                ) from err
+            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as err:
+                last = err
+            except ApiError as err:
+                code = err.status_code or 0
+                if code in (401, 403):
+                    raise AuthenticationFailed(
+                        f"Label Studio at {self.url} refused the API token ({code}) during {what}.",
+                        hint="Check LABEL_STUDIO_API_KEY, or unset it to use the workspace server's token "
+                        "(.treffpunkt/credentials.json).",
+                    ) from err
+                if code >= 500 or code in (408, 429):
+                    last = err
+                    continue
+                raise StudioRequestFailed(f"Label Studio refused the {what} ({code}): {_body(err)}") from err
+        raise StudioRequestFailed(
+            f"Label Studio at {self.url} kept failing the {what} after {MAX_ATTEMPTS} attempts: {_describe(last)}",
+            hint="Check the server's log (`treffpunkt studio status` shows where it is) and retry.",
+        ) from last
+
+
+def _body(err: Any) -> str:
+    body = getattr(err, "body", None)
+    text = body if isinstance(body, str) else repr(body)
+    return text[:500]
+
+
+def _describe(err: Exception | None) -> str:
+    if err is None:
+        return "unknown error"
+    code = getattr(err, "status_code", None)
+    return f"HTTP {code}" if code else type(err).__name__
+
+
+def connect(ws: Workspace) -> Studio:
+    """A ready :class:`Studio` for the workspace; fails fast with a clear message if nothing answers."""
+    from annotation import studio
+
+    conn = connection(ws)
+    if not studio.healthy(conn.url, timeout=5.0):
+        raise StudioUnreachable(
+            f"Label Studio at {conn.url} did not answer.",
+            hint="Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL.",
+        )
+    return Studio(conn)

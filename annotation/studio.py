@@ -1,0 +1,299 @@
+"""The workspace's own Label Studio server: start it in the background, stop it, report on it.
+
+Data (SQLite, media) live under ``.treffpunkt/studio/`` (0700); the generated admin login and API token in
+``.treffpunkt/credentials.json`` (0600); pid, port and log file in ``.treffpunkt/studio.json`` and
+``.treffpunkt/studio.log``. The token is never printed, only where it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from annotation.errors import TreffpunktError
+from annotation.io import write_json
+from annotation.workspace import Workspace
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+#: First start runs all migrations (~45 s on a quiet machine); later starts take ~8 s.
+START_TIMEOUT_S = 240.0
+ADMIN_EMAIL = "admin@treffpunkt.local"
+
+
+class StudioError(TreffpunktError):
+    """The local Label Studio server could not be started, stopped or found."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    token: str
+
+    def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
+        return f"Credentials(username={self.username!r}, password=***, token=***)"
+
+
+@dataclass(frozen=True)
+class StudioStatus:
+    running: bool
+    url: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    port: int | None = None
+    log_path: Path | None = None
+    data_dir: Path | None = None
+    credentials_path: Path | None = None
+    username: str | None = None
+    reused: bool = False
+    started_in_s: float | None = None
+
+
+def data_dir(ws: Workspace) -> Path:
+    return ws.state_dir / "studio"
+
+
+def credentials_path(ws: Workspace) -> Path:
+    return ws.state_dir / "credentials.json"
+
+
+def state_path(ws: Workspace) -> Path:
+    return ws.state_dir / "studio.json"
+
+
+def log_path(ws: Workspace) -> Path:
+    return ws.state_dir / "studio.log"
+
+
+def load_credentials(ws: Workspace) -> Credentials | None:
+    path = credentials_path(ws)
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Credentials(username=raw["username"], password=raw["password"], token=raw["token"])
+
+
+def _ensure_credentials(ws: Workspace) -> Credentials:
+    """Generate the admin login once per workspace; later starts reuse it (the user lives in the database)."""
+    existing = load_credentials(ws)
+    if existing is not None:
+        os.chmod(credentials_path(ws), 0o600)
+        return existing
+    creds = Credentials(username=ADMIN_EMAIL, password=secrets.token_urlsafe(18), token=secrets.token_hex(20))
+    write_json(credentials_path(ws), {"username": creds.username, "password": creds.password, "token": creds.token}, perms=0o600)
+    return creds
+
+
+def _executable() -> Path:
+    exe = Path(sys.executable).parent / "label-studio"
+    if not exe.exists():
+        raise StudioError(
+            f"The label-studio executable is not installed next to {sys.executable}.",
+            hint="Install the project's dependencies (`make install`), or use another server via LABEL_STUDIO_URL.",
+        )
+    return exe
+
+
+def _read_state(ws: Workspace) -> dict | None:
+    path = state_path(ws)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():  # guard against a recycled pid
+        try:
+            return b"label-studio" in cmdline.read_bytes() or b"label_studio" in cmdline.read_bytes()
+        except OSError:
+            return False
+    return True
+
+
+def healthy(url: str, *, timeout: float = 2.0) -> bool:
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host if host != "0.0.0.0" else "", port))  # nosec: only a probe
+        except OSError:
+            return False
+    # Label Studio itself probes "localhost" and silently moves to the next port if that one is busy.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("localhost", port)) != 0
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # nosec: display only
+    return f"http://{shown}:{port}"
+
+
+def status(ws: Workspace) -> StudioStatus:
+    """Whether the workspace's server runs (pid alive and /health answers)."""
+    state = _read_state(ws)
+    creds = load_credentials(ws)
+    common = {
+        "data_dir": data_dir(ws),
+        "credentials_path": credentials_path(ws) if creds else None,
+        "username": creds.username if creds else None,
+        "log_path": log_path(ws) if log_path(ws).exists() else None,
+    }
+    if not state or not _alive(int(state["pid"])) or not healthy(state["url"]):
+        return StudioStatus(running=False, **common)
+    return StudioStatus(running=True, url=state["url"], pid=int(state["pid"]), host=state["host"], port=int(state["port"]), **common)
+
+
+def start(ws: Workspace, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, timeout: float = START_TIMEOUT_S) -> StudioStatus:
+    """Start the server in the background (or reuse the running one) and wait until it is healthy."""
+    ws.ensure()
+    current = status(ws)
+    if current.running:
+        return StudioStatus(**{**current.__dict__, "reused": True})
+    state = _read_state(ws)
+    if state and _alive(int(state["pid"])):
+        # A server of ours is up but not (yet) healthy: don't start a second one on the same database.
+        return _wait_healthy(ws, int(state["pid"]), state["url"], host=state["host"], port=int(state["port"]), timeout=timeout)
+    if port == 0:
+        port = free_port(DEFAULT_HOST if host in ("0.0.0.0", "") else host)
+    if not _port_free(host, port):
+        raise StudioError(
+            f"Port {port} on {host} is already in use by another program.",
+            hint="Pick another one with `treffpunkt studio start --port N`.",
+        )
+    creds = _ensure_credentials(ws)
+    folder = data_dir(ws)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    env = {
+        **os.environ,
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(folder),
+        # The login goes in through the environment so it never shows up in the process list.
+        "LABEL_STUDIO_USERNAME": creds.username,
+        "LABEL_STUDIO_PASSWORD": creds.password,
+        "LABEL_STUDIO_USER_TOKEN": creds.token,
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+    }
+    env.pop("LABEL_STUDIO_URL", None)
+    env.pop("LABEL_STUDIO_API_KEY", None)
+    command = [
+        str(_executable()), "start",
+        "--no-browser",
+        "--data-dir", str(folder),
+        "--database", str(folder / "label_studio.sqlite3"),
+        "--internal-host", host,
+        "--port", str(port),
+        "--enable-legacy-api-token",
+        "--log-level", "WARNING",
+    ]  # fmt: skip
+    log = log_path(ws)
+    with log.open("ab") as handle:
+        os.chmod(log, 0o600)
+        handle.write(f"\n--- treffpunkt studio start {datetime.now(UTC).isoformat()} ---\n".encode())
+        handle.flush()
+        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
+    url = _url(host, port)
+    write_json(
+        state_path(ws),
+        {"pid": process.pid, "port": port, "host": host, "url": url, "log": str(log), "started": datetime.now(UTC).isoformat()},
+    )
+    return _wait_healthy(ws, process.pid, url, host=host, port=port, timeout=timeout, process=process)
+
+
+def _wait_healthy(
+    ws: Workspace, pid: int, url: str, *, host: str, port: int, timeout: float, process: subprocess.Popen | None = None
+) -> StudioStatus:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if process is not None and process.poll() is not None:
+            state_path(ws).unlink(missing_ok=True)
+            raise StudioError(
+                f"Label Studio exited during start-up (exit code {process.returncode}).",
+                hint=f"See the log at {log_path(ws)}.",
+            )
+        if process is None and not _alive(pid):
+            raise StudioError("Label Studio exited during start-up.", hint=f"See the log at {log_path(ws)}.")
+        if healthy(url):
+            creds = load_credentials(ws)
+            return StudioStatus(
+                running=True, url=url, pid=pid, host=host, port=port, log_path=log_path(ws), data_dir=data_dir(ws),
+                credentials_path=credentials_path(ws), username=creds.username if creds else None,
+                started_in_s=round(time.monotonic() - began, 1),
+            )  # fmt: skip
+        time.sleep(0.5)
+    raise StudioError(
+        f"Label Studio did not become healthy at {url} within {timeout:.0f} s (it keeps starting in the background, pid {pid}).",
+        hint=f"See the log at {log_path(ws)}; run `treffpunkt studio status` later, or `treffpunkt studio stop`.",
+    )
+
+
+def stop(ws: Workspace, *, timeout: float = 20.0) -> bool:
+    """Terminate the workspace's server (its whole process group). Returns whether one was running."""
+    state = _read_state(ws)
+    if not state:
+        return False
+    pid = int(state["pid"])
+    was_running = _alive(pid)
+    if was_running:
+        _signal_group(pid, signal.SIGTERM)
+        began = time.monotonic()
+        while _alive(pid) and time.monotonic() - began < timeout:
+            _reap(pid)
+            time.sleep(0.2)
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+            _reap(pid)
+    state_path(ws).unlink(missing_ok=True)
+    return was_running
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)  # started with start_new_session: its group id is its pid
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
