@@ -185,3 +185,19 @@ def test_gold_spec_resolves_nearest_and_optional(schema):
     merkel = [e for _, role, e in gold.relations if e.text == "Merkel"]
     assert merkel[0].start == _TEXT.index("Merkel sprach")  # the nearer of the two mentions
     assert gold.skipped_optional == ["entity 'Scholz' (PER)"]
+
+
+def test_gold_cli_build_writes_the_same_export(tmp_path, export):
+    import typer
+    from typer.testing import CliRunner
+
+    from annotation.cli_gold import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps typer from collapsing the group
+    out = tmp_path / "seeds.json"
+    result = CliRunner().invoke(app, ["gold-build", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Gold written" in result.output
+    assert json.loads(out.read_text(encoding="utf-8")) == export
