@@ -67,11 +67,12 @@ _SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline (tabs, NBSP, 
 def normalize_text(text: str) -> str:
     """NFC, invisible characters removed, runs of spaces/tabs collapsed, lines stripped, paragraphs by blank line.
 
-    Used for every input kind, so stored texts share one normal form. Single newlines inside a paragraph are kept
-    as spaces: a paragraph is one line of the stored text.
+    Used for every input kind, so stored texts share one normal form. If the text has blank lines, they separate
+    paragraphs and single newlines inside a paragraph become spaces (hard-wrapped text); without blank lines every
+    line is a paragraph (extractors and crawlers write one paragraph per line).
     """
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(_INVISIBLE)
-    paragraphs = re.split(r"\n\s*\n", text)
+    paragraphs = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text.strip()) else text.split("\n")
     cleaned = [_SPACES.sub(" ", " ".join(line.strip() for line in para.split("\n"))).strip() for para in paragraphs]
     return "\n\n".join(p for p in cleaned if p)
 

@@ -47,7 +47,7 @@ class JsonlOptions(_Strict):
 
 
 class DedupOptions(_Strict):
-    threshold: float = Field(default=0.7, gt=0, le=1)
+    threshold: float = Field(default=0.5, gt=0, le=1)
     num_perm: int = Field(default=128, ge=16)
     shingle_size: int = Field(default=3, ge=1)
     seed: int = 1
@@ -178,6 +178,14 @@ def read_file(path: Path, config: IngestConfig) -> FileRead:
 
 
 def _read_txt(text: str, result: FileRead, config: IngestConfig) -> None:
+    import py3langid
+
+    if py3langid.classify(text[:5000])[0] != "de":
+        # The classifier's features (stop words, reader address) are German; other texts are only normalised
+        # and left to the language check.
+        result.records.append(RawRecord(text=normalize_text(text), path=result.path, kind="txt",
+                                        published=find_published(text), notes=["not German: not cleaned"]))
+        return
     cleaned = clean_dump(text, config.cleaning)
     result.cleaning = [p.to_dict() for p in cleaned.paragraphs]
     removed = len(cleaned.removed)
