@@ -95,3 +95,36 @@ def test_predict_dask_local_cluster_identical(tmp_path: Path, spec: ModelSpec, a
         result = predict(spec, articles, tmp_path / "dask", shard_size=3, dask_address=cluster.scheduler_address)
     assert len(result.shards_written) == 9
     assert read_records(tmp_path / "dask") == read_records(tmp_path / "local")
+
+
+def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -> None:
+    import shutil
+
+    import typer
+    from typer.testing import CliRunner
+
+    from annotation.workspace import init_workspace
+    from training.cli_predict import register
+
+    ws = init_workspace(tmp_path / "ws")
+    shutil.copytree(spec.path, ws.models_dir / "keywords-001")
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    runner = CliRunner()
+    args = ["predict", "keywords", str(SEEDS), "--out", str(tmp_path / "seeds.jsonl"), "--code", str(PIPELINE), "--shard-size", "2"]
+    result = runner.invoke(app, args, env={"TREFFPUNKT_HOME": str(ws.root)})
+    assert result.exit_code == 0, result.output
+    assert "keywords-001" in result.output and "3 written" in result.output
+    records = read_records(tmp_path / "seeds.jsonl")
+    assert {r["type"] for r in records} >= {"CONSULT", "MEET_REJECT"}
+    assert (tmp_path / "seeds.jsonl.ingest.json").exists()
+    again = runner.invoke(app, args, env={"TREFFPUNKT_HOME": str(ws.root)})
+    assert "0 written, 3 already done" in again.output
+    # `corpus` reads the workspace corpus
+    from annotation.corpus import add
+
+    add(ws, [SEEDS])
+    result = runner.invoke(app, ["predict", "keywords-001", "corpus", "--code", str(PIPELINE)], env={"TREFFPUNKT_HOME": str(ws.root)})
+    assert result.exit_code == 0, result.output
+    assert sorted(r["event_id"] for r in read_records(ws.root / "predictions" / "keywords-001")) == sorted(r["event_id"] for r in records)
