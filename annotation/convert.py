@@ -435,6 +435,7 @@ def build_doc(nlp: Language, task: dict[str, Any], annotation: dict[str, Any], *
 
 def _reject(record: SpanRecord, reason: str) -> None:
     record.outcome, record.reason = "rejected", reason
+    record.final_start = record.final_end = record.final_text = None
 
 
 def _place(doc: Doc, index: OffsetIndex, record: SpanRecord, mode: SnapMode) -> Span | None:

@@ -158,6 +158,10 @@ def cases() -> dict[str, list[dict[str, Any]]]:
         span(t, "Generalstabschefs", "ROLE", "o-role-dupe"),
         event(t, "trafen sich", "CONSULT", "o-ev"),
         event(t, "Verteidigungsministerium in Moskau", "CONSULT_VISIT", "o-ev-over"),  # events may overlap entities
+    ])]), task(13, t2 := "Der Präsident der Ukraine Selenskyj reiste nach Washington.", [annotation(131, 13, [
+        span(t2, "der Ukraine", "GPE", "o2-gpe"),  # starts first, shorter
+        span(t2, "Ukraine Selenskyj", "PER", "o2-per"),  # starts later, longer
+        span(t2, "Washington", "GPE", "o2-wash"),
     ])])]
 
     t = "Nato-Generalsekretär Rutte besuchte Kiew."
