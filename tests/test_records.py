@@ -92,3 +92,9 @@ def test_records_none_without_events(builder: RecordBuilder) -> None:
     assert builder.records(predicted_doc([]), "art-1", "2022-01-14") == []
     nlp = spacy.blank("de")
     assert builder.records(nlp("Kein Ereignis."), "art-1", None) == []
+
+
+def test_records_unresolvable_own_date_is_not_replaced(builder: RecordBuilder) -> None:
+    # no publication date: "am Freitag" cannot be resolved, and the record must not borrow another date
+    (phone,) = builder.records(predicted_doc([(0, "CONSULT_PHONE", 0.9)]), "art-1", None)
+    assert (phone["date"]["text"], phone["date"]["iso"], phone["date"]["source"]) == ("am Freitag", None, "role")

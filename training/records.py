@@ -111,12 +111,19 @@ class RecordBuilder:
         labels = set(self.config.heuristic.time_labels)
         in_sentence = [e for e in doc.ents if e.label_ in labels and event.start <= e.start and e.end <= event.end]
         earlier = [e for e in doc.ents if e.label_ in labels and e.end <= event.start]
-        choices = [(t, "role") for t in times]
-        choices += [(_entity(e, None), "sentence") for e in in_sentence]
-        choices += [(_entity(e, None), "document") for e in reversed(earlier)]
-        for item, source in choices:
-            value = dates.get(item["start"]) or normalise_date(item["text"], published)
-            if value.iso is not None:
+        levels = [
+            ("role", times),
+            ("sentence", [_entity(e, None) for e in in_sentence]),
+            ("document", [_entity(e, None) for e in earlier[-1:]]),  # only the nearest earlier date
+        ]
+        for source, items in levels:
+            if not items:
+                continue
+            values = [(item, dates.get(item["start"]) or normalise_date(item["text"], published)) for item in items]
+            # a date named for this event but not resolvable (relative, no publication date) stays unresolved:
+            # falling back to an older, unrelated date of the article would misdate the event
+            item, value = next(((i, v) for i, v in values if v.iso is not None), values[0])
+            if value.iso is not None or source != "document":
                 return {**value.as_dict(), "source": source, "start": item["start"], "end": item["end"], "role": item["role"]}
         if published is not None:
             # nothing dated it: the publication date bounds it (the event happened or was announced by then)
