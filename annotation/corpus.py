@@ -135,7 +135,7 @@ def save_articles(ws: Workspace, articles: Sequence[Article]) -> int:
 def _language(text: str) -> str:
     import py3langid
 
-    code, _ = py3langid.classify(text[:5000])
+    code, _ = py3langid.classify(text[:1500])  # enough for a stable guess, 4x faster
     return str(code)
 
 

@@ -1,0 +1,93 @@
+"""Shared benchmark helpers: warm-up, repeated timing, mean with a bootstrap 95 % CI, peak memory, JSON."""
+
+from __future__ import annotations
+
+import platform
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from annotation.io import write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Timing:
+    """Wall-clock seconds of repeated runs and their summary."""
+
+    seconds: list[float]
+    mean: float
+    ci95: tuple[float, float]
+    peak_mb: float | None = None  # Python heap peak (tracemalloc) of one extra measured run
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bootstrap_ci(values: list[float], *, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap confidence interval of the mean."""
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (float("nan"), float("nan"))
+    rng = random.Random(seed)
+    means = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(resamples))
+    return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
+
+
+def peak_memory_mb(func: Callable[[], Any]) -> float:
+    """Peak Python allocation of one call, in MiB (tracemalloc; excludes memory held by C libraries)."""
+    tracemalloc.start()
+    try:
+        func()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def max_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+
+
+def time_runs(func: Callable[[], Any], *, repeat: int = 5, warmup: int = 1, setup: Callable[[], Any] | None = None,
+              memory: bool = True) -> Timing:
+    """Run ``setup`` (untimed) then ``func`` (timed) ``warmup + repeat`` times; warm-up runs are discarded."""
+    seconds = []
+    for i in range(warmup + repeat):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        func()
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            seconds.append(elapsed)
+    peak = None
+    if memory:
+        if setup:
+            setup()
+        peak = peak_memory_mb(func)
+    return Timing(seconds=seconds, mean=statistics.fmean(seconds), ci95=bootstrap_ci(seconds), peak_mb=peak)
+
+
+def environment() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "time": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    """Write ``bench/results/NAME.json`` with the environment added."""
+    path = RESULTS / f"{name}.json"
+    payload = {"benchmark": name, "environment": environment(),
+               **{k: asdict(v) if isinstance(v, Timing) else v for k, v in data.items()}}
+    write_json(path, payload)
+    return path
