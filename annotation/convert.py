@@ -27,7 +27,6 @@ from annotation.schema import Schema
 from annotation.workspace import DEFAULT_CONFIGS, Workspace
 
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.tokens import Doc, Span
 
 SPLITS = ("train", "dev", "test")
@@ -243,8 +242,10 @@ def convert_export(
     nlp.add_pipe("sentencizer")
     report = ConvertReport(export=str(export_path), tasks=len(tasks))
     docs: list[tuple[str, Doc]] = []
-    for task, annotation in _choose(tasks, report, all_annotators=all_annotators):
-        doc = build_doc(nlp, task, annotation, schema=schema, opts=opts, report=report)
+    chosen = list(_choose(tasks, report, all_annotators=all_annotators))
+    texts = (_task_text(task) for task, _ in chosen)
+    for (task, annotation), doc in zip(chosen, nlp.pipe(texts, batch_size=64), strict=True):
+        build_doc(doc, task, annotation, schema=schema, opts=opts, report=report)
         docs.append((_group_key(task), doc))
 
     assigned = assign_splits(docs, opts.split, seed=opts.seed)
@@ -253,10 +254,12 @@ def convert_export(
     hashes: dict[str, str] = {}
     for name in SPLITS:
         docbin = DocBin(store_user_data=True)
-        for doc in assigned[name]["docs"]:
-            docbin.add(doc)
+        with fast_msgpack():
+            for doc in assigned[name]["docs"]:
+                docbin.add(doc)
+            data = docbin.to_bytes()
         files[name] = out_dir / f"{name}.spacy"
-        atomic_write_bytes(files[name], docbin.to_bytes())
+        atomic_write_bytes(files[name], data)
         hashes[name] = sha256_file(files[name])
         report.split_docs[name] = len(assigned[name]["docs"])
         report.split_groups[name] = assigned[name]["groups"]
@@ -366,15 +369,19 @@ class _Placed:
     order: int
 
 
-def build_doc(nlp: Language, task: dict[str, Any], annotation: dict[str, Any], *, schema: Schema, opts: ConvertOptions, report: ConvertReport) -> Doc:
-    """The Doc for one annotation of one task; every result is recorded in ``report``."""
+def _task_text(task: dict[str, Any]) -> str:
+    text = (task.get("data") or {}).get("text")
+    if not isinstance(text, str):
+        raise InputError(f"Task {task.get('id')} has no text in data.text.", hint="Is this an export of a treffpunkt project?")
+    return text
+
+
+def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, schema: Schema, opts: ConvertOptions, report: ConvertReport) -> Doc:
+    """Fill ``doc`` (the task text, tokenised, sentences set) from one annotation; every result goes into ``report``."""
     from spacy.tokens import Span
 
     data = task.get("data") or {}
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise InputError(f"Task {task.get('id')} has no text in data.text.", hint="Is this an export of a treffpunkt project?")
-    doc = nlp(text)
+    text = doc.text
     task_id, ann_id = task.get("id"), annotation.get("id")
     index = OffsetIndex(text)
     entity_labels, event_labels = set(schema.entity_labels), set(schema.event_labels)
