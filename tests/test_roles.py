@@ -152,3 +152,16 @@ def test_roles_config_rejects_unknown_labels(tmp_path: Path, schema: Schema) -> 
     (tmp_path / "roles.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(Exception, match="PERSON"):
         load_roles_config(tmp_path / "roles.yaml", schema)
+
+
+def test_roles_vectorised_assignment_matches_sklearn_predict(schema: Schema) -> None:
+    docs = visit_docs()
+    model = fit_roles(docs[::2], schema)
+    from training.roles import candidates, pair_features
+
+    for doc in docs[1::5]:
+        event = doc.spans["events"][0]
+        ents = candidates(doc, event)
+        rows = [pair_features(doc, event, ent, i, ents, schema, model.lexicon) for i, ent in enumerate(ents)]
+        expected = [(ent.text, str(label)) for ent, label in zip(ents, model.classifier.predict(model.vectorizer.transform(rows))) if label != "none"]
+        assert [(ent.text, role) for ent, role in model.assign(doc, event)] == expected

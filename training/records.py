@@ -51,10 +51,11 @@ class RecordBuilder:
         scores = list(events.attrs.get("scores", [])) if hasattr(events, "attrs") else []
         pub = parse_published(published)
         dates = self._doc_dates(doc, pub)
+        roles = self.roles.assign_doc(doc, list(events))
         out = []
         for i, event in enumerate(events):
             score = float(scores[i]) if i < len(scores) else None
-            out.append(self._record(doc, event, score, article_id, pub, dates))
+            out.append(self._record(doc, event, roles[i], score, article_id, pub, dates))
         return out
 
     def _doc_dates(self, doc: Any, published: dt.date | None) -> dict[int, DateValue]:
@@ -70,12 +71,12 @@ class RecordBuilder:
                     anchor = value.anchor
         return resolved
 
-    def _record(self, doc: Any, event: Any, score: float | None, article_id: str, published: dt.date | None,
+    def _record(self, doc: Any, event: Any, assigned: list[tuple[Any, str]], score: float | None, article_id: str, published: dt.date | None,
                 dates: dict[int, DateValue]) -> dict[str, Any]:
         spec = self.schema.event(event.label_) if event.label_ in self.schema.event_labels else None
         fields = self.config.record
         actors, recipients, others, locations, times = [], [], [], [], []
-        for ent, role in self.roles.assign(doc, event):
+        for ent, role in assigned:
             item = _entity(ent, role)
             if role in fields.actors:
                 actors.append(item)

@@ -127,6 +127,8 @@ class RoleAssigner(Protocol):
 
     def assign(self, doc: Any, event: Any) -> list[tuple[Any, str]]: ...
 
+    def assign_doc(self, doc: Any, events: Sequence[Any]) -> list[list[tuple[Any, str]]]: ...
+
 
 def candidates(doc: Any, event: Any) -> list[Any]:
     """The entities an event sentence can have roles for: those inside the sentence, in text order."""
@@ -164,6 +166,9 @@ class HeuristicRoles:
     config: HeuristicConfig
     schema: Schema
     kind: str = "heuristic"
+
+    def assign_doc(self, doc: Any, events: Sequence[Any]) -> list[list[tuple[Any, str]]]:
+        return [self.assign(doc, event) for event in events]
 
     def assign(self, doc: Any, event: Any) -> list[tuple[Any, str]]:
         h = self.config
@@ -253,12 +258,23 @@ class RoleModel:
     kind: str = "classifier"
 
     def assign(self, doc: Any, event: Any) -> list[tuple[Any, str]]:
-        ents = candidates(doc, event)
-        if not ents:
-            return []
-        rows = [pair_features(doc, event, ent, i, ents, self.schema, self.lexicon) for i, ent in enumerate(ents)]
-        labels = self.classifier.predict(self.vectorizer.transform(rows))
-        return [(ent, str(label)) for ent, label in zip(ents, labels) if label != NONE]
+        return self.assign_doc(doc, [event])[0]
+
+    def assign_doc(self, doc: Any, events: Sequence[Any]) -> list[list[tuple[Any, str]]]:
+        """Roles for all events of a doc in one vectorised call (per-call sklearn overhead dominates otherwise)."""
+        import numpy
+
+        per_event = [candidates(doc, event) for event in events]
+        rows = [pair_features(doc, event, ent, i, ents, self.schema, self.lexicon)
+                for event, ents in zip(events, per_event) for i, ent in enumerate(ents)]
+        if not rows:
+            return [[] for _ in events]
+        # the linear decision function directly: same result as classifier.predict without its input checks
+        scores = self.vectorizer.transform(rows) @ self.classifier.coef_.T + self.classifier.intercept_
+        classes = self.classifier.classes_
+        picks = (scores[:, 0] > 0).astype(int) if len(classes) == 2 else numpy.asarray(scores).argmax(axis=1)
+        labels = iter(classes[picks])
+        return [[(ent, str(label)) for ent in ents if (label := next(labels)) != NONE] for ents in per_event]
 
 
 def _gold_events(doc: Any) -> list[Any]:
