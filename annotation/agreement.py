@@ -13,8 +13,8 @@ Three views of agreement, each pairwise between annotators (``completed_by``) on
   (the other has nothing overlapping), checked in that order. A boundary disagreement between two spans is one
   unmatched span on each side, so it counts once per annotator.
 
-Spans are checked against the task text the way the converter does (whitespace-normalised ``value.text``); UTF-16
-offsets (emoji) and surrounding whitespace are repaired, anything else is rejected; both are listed in the report.
+Spans are checked against the task text with the converter's :func:`annotation.offsets.locate` (UTF-16 and CRLF
+offsets and surrounding whitespace repaired, anything else rejected); both are listed in the report.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotation.errors import InputError, TreffpunktError
 from annotation.io import write_json
+from annotation.offsets import OffsetIndex, locate
 from annotation.schema import ENTITY_TAG, EVENT_TAG, Schema
 from annotation.workspace import Workspace
+
+if TYPE_CHECKING:
+    from annotation.client import Studio
 
 LAYERS = (ENTITY_TAG, EVENT_TAG)
 MATCHES = ("exact", "overlap")
@@ -114,39 +118,6 @@ class ParseReport:
         return sum(issue.action == "rejected" for issue in self.issues)
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _utf16_to_index(text: str, offset: int) -> int | None:
-    """Code point index of a UTF-16 code unit offset (Label Studio counts in JS string units)."""
-    units = 0
-    for index, char in enumerate(text):
-        if units == offset:
-            return index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return len(text) if units == offset else None
-
-
-def _check_span(text: str, start: int, end: int, expected: str | None) -> tuple[int, int, str | None] | str:
-    """Offsets that hold ``expected`` (repaired if needed) and a repair note, or a rejection reason."""
-    note = None
-    if expected is not None and _norm(text[start:end]) != _norm(expected):
-        start16, end16 = _utf16_to_index(text, start), _utf16_to_index(text, end)
-        if start16 is None or end16 is None or _norm(text[start16:end16]) != _norm(expected):
-            return f"text {text[start:end]!r} at [{start}, {end}) differs from the annotated {expected!r}"
-        start, end, note = start16, end16, "UTF-16 offsets converted"
-    if not 0 <= start < end <= len(text):
-        return f"offsets [{start}, {end}) outside the text (length {len(text)}) or empty"
-    stripped_start = start + len(text[start:end]) - len(text[start:end].lstrip())
-    stripped_end = end - (len(text[start:end]) - len(text[start:end].rstrip()))
-    if stripped_start >= stripped_end:
-        return "span holds only whitespace"
-    if (stripped_start, stripped_end) != (start, end):
-        note = "; ".join(filter(None, [note, "surrounding whitespace trimmed"]))
-    return stripped_start, stripped_end, note
-
-
 def annotator_name(completed_by: Any) -> str:
     """Annotator key: the e-mail when the export carries the user object, else the user id."""
     if isinstance(completed_by, dict):
@@ -194,9 +165,10 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
             report.tasks_single += 1
             continue
         per_annotator = []
+        index = OffsetIndex(text)
         for who in sorted(latest):
             ann = latest[who]
-            spans = _read_spans(item.get("id"), ann, who, text, labels, report)
+            spans = _read_spans(item.get("id"), ann, who, index, labels, report)
             per_annotator.append(AnnotatorSpans(who, ann.get("id"), spans))
         tasks.append(
             TaskAnnotations(item.get("id"), data.get("article_id"), item.get("project"), text, data, per_annotator)
@@ -205,8 +177,9 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
 
 
 def _read_spans(
-    task_id: int | None, ann: dict[str, Any], who: str, text: str, labels: dict[str, set[str]], report: ParseReport
+    task_id: int | None, ann: dict[str, Any], who: str, index: OffsetIndex, labels: dict[str, set[str]], report: ParseReport
 ) -> list[Span]:
+    text = index.text
     spans: set[Span] = set()
     for result in ann.get("result") or []:
         if result.get("type") == "relation":
@@ -221,23 +194,21 @@ def _read_spans(
         for label in value.get("labels") or []:
             issue = SpanIssue(task_id, ann.get("id"), who, label, str(value.get("text", "")), start, end, "rejected", "")
             if label not in labels[layer]:
-                issue.reason = f"label {label!r} is not a {layer} label of the schema"
-            elif not isinstance(start, int) or not isinstance(end, int):
-                issue.reason = "no character offsets"
+                issue.reason = f"label {label!r} is not among the schema's {layer} labels"
             else:
-                checked = _check_span(text, start, end, value.get("text"))
-                if isinstance(checked, str):
-                    issue.reason = checked
+                located = locate(index, start, end, value.get("text"))
+                if located.start is None or located.end is None:
+                    issue.reason = located.reason or "offsets could not be checked"
                 else:
-                    s, e, note = checked
-                    span = Span(s, e, label, layer, text[s:e])
+                    span = Span(located.start, located.end, label, layer, text[located.start : located.end])
                     if span in spans:
                         issue.reason = "duplicate of another span of the same annotation"
                     else:
                         spans.add(span)
                         report.spans_kept += 1
-                        if note:
-                            issue.action, issue.reason, issue.start, issue.end = "repaired", note, s, e
+                        if located.repairs:
+                            issue.action, issue.reason = "repaired", "; ".join(located.repairs)
+                            issue.start, issue.end = located.start, located.end
                             report.issues.append(issue)
                         continue
             report.issues.append(issue)
@@ -669,13 +640,14 @@ class TagResult:
     missing: list[int] = field(default_factory=list)  # task ids of the export no longer on the server
 
 
-def tag_conflicts(result: AgreementResult, client: Any, *, project: int | None = None, view: bool = True) -> TagResult:
+def tag_conflicts(result: AgreementResult, studio: Studio, *, project: int | None = None, view: bool = True) -> TagResult:
     """Mark conflicting tasks ``data.needs_adjudication = true`` (plus ``data.agreement``) and add a saved view.
 
     Task data is read first and written back whole with the two fields added, since Label Studio replaces ``data``
-    on update. Tasks of the export that were tagged before and now agree get ``needs_adjudication = false``.
+    on update. Tasks of the export that an earlier run tagged and that now agree get ``needs_adjudication = false``.
+    Only tasks that change are touched: one read and one write each.
     """
-    from label_studio_sdk.core.api_error import ApiError
+    from annotation.client import StudioRequestFailed
 
     project = project or result.project
     if project is None:
@@ -683,43 +655,42 @@ def tag_conflicts(result: AgreementResult, client: Any, *, project: int | None =
             "The export does not say which Label Studio project its tasks belong to.",
             hint="Pass the project id with --project.",
         )
-    conflicting = {t.task_id: t for t in result.conflicting_tasks}
-    tagged, cleared, missing = [], [], []
+    conflicting = {t.task_id for t in result.conflicting_tasks}
+    tagged: list[int] = []
+    cleared: list[int] = []
+    missing: list[int] = []
     for task in result.tasks:
         flag = task.task_id in conflicting
         if task.task_id is None or not (flag or task.was_tagged):
             continue
         try:
-            current = client.tasks.get(str(task.task_id))
-        except ApiError as err:
-            if err.status_code == 404:
+            current = studio.call(studio.sdk.tasks.get, str(task.task_id), what=f"reading task {task.task_id}")
+        except StudioRequestFailed as err:
+            if getattr(err.__cause__, "status_code", None) == 404:
                 missing.append(task.task_id)
                 continue
-            raise AgreementError(f"Label Studio refused to read task {task.task_id}: {err.body}") from err
-        data = dict(current.data or {})
-        data[TAG_FIELD] = flag
-        data[SCORE_FIELD] = None if task.agreement is None else round(task.agreement, 4)
-        client.tasks.update(str(task.task_id), data=data)
+            raise
+        data = {**(current.data or {}), TAG_FIELD: flag, SCORE_FIELD: None if task.agreement is None else round(task.agreement, 4)}
+        studio.call(studio.sdk.tasks.update, str(task.task_id), data=data, what=f"tagging task {task.task_id}")
         (tagged if flag else cleared).append(task.task_id)
 
-    view_id, created = (None, False)
-    if view:
-        view_id, created = ensure_view(client, project)
+    view_id, created = ensure_view(studio, project) if view else (None, False)
     return TagResult(project, tagged, cleared, view_id, created, missing)
 
 
-def ensure_view(client: Any, project: int) -> tuple[int, bool]:
-    """The project's saved Data Manager view of tasks needing adjudication (created once, then reused)."""
-    for existing in client.views.list(project=project):
+def view_filters() -> dict[str, Any]:
+    """Data Manager filter of the adjudication view: tasks whose ``data.needs_adjudication`` is true."""
+    return {
+        "conjunction": "and",
+        "items": [{"filter": f"filter:tasks:data.{TAG_FIELD}", "operator": "equal", "type": "Boolean", "value": True}],
+    }
+
+
+def ensure_view(studio: Studio, project: int) -> tuple[int, bool]:
+    """The project's saved Data Manager tab of tasks needing adjudication (created once, then reused)."""
+    for existing in studio.call(studio.sdk.views.list, project=project, what="listing Data Manager views"):
         if (existing.data or {}).get("title") == VIEW_TITLE:
             return existing.id, False
-    data = {
-        "title": VIEW_TITLE,
-        "filters": {
-            "conjunction": "and",
-            "items": [{"filter": f"filter:tasks:data.{TAG_FIELD}", "operator": "equal", "type": "Boolean", "value": True}],
-        },
-        "ordering": [f"tasks:data.{SCORE_FIELD}"],
-    }
-    created = client.views.create(project=project, data=data)
+    data = {"title": VIEW_TITLE, "filters": view_filters(), "ordering": [f"tasks:data.{SCORE_FIELD}"]}
+    created = studio.call(studio.sdk.views.create, project=project, data=data, what="creating the adjudication view")
     return created.id, True

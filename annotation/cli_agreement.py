@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from annotation import workspace
 from annotation.console import console
-from annotation.errors import TreffpunktError
 
 if TYPE_CHECKING:
     from annotation.agreement import AgreementResult, TagResult
@@ -49,29 +47,10 @@ def agreement_cli(
     result = agreement(ws, export, schema=schema, out=out)
     print_result(result)
     if tag:
+        from annotation.client import connect
+
         tagged = tag_conflicts(result, connect(ws), project=project, view=view)
         print_tags(tagged)
-
-
-def connect(ws: workspace.Workspace) -> Any:
-    """A Label Studio client: the project's client module when present, else LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY."""
-    try:
-        from annotation import client as client_module
-    except ModuleNotFoundError as err:
-        if err.name != "annotation.client":
-            raise
-        client_module = None
-    if client_module is not None and hasattr(client_module, "connect"):
-        return client_module.connect(ws)
-    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
-    if not url or not key:
-        raise TreffpunktError(
-            "No Label Studio server to tag tasks on: LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY are not set.",
-            hint="Start the workspace's server with `treffpunkt studio start`, or set both variables.",
-        )
-    from label_studio_sdk import LabelStudio
-
-    return LabelStudio(base_url=url, api_key=key)
 
 
 def _fmt(value: float | None) -> str:

@@ -28,7 +28,6 @@ from annotation.agreement import (
     EVENT_TAG,
     AgreementResult,
     Span,
-    _check_span,
     agreement,
     annotator_name,
     classify,
@@ -190,11 +189,23 @@ def test_agreement_conflicts_file(two: AgreementResult, ws: Workspace) -> None:
     assert saved["summary"]["events"]["overlap"]["micro_f1"] == pytest.approx(10 / 13)
 
 
-def test_agreement_repairs_utf16_offsets_and_whitespace() -> None:
+def test_agreement_repairs_utf16_offsets_and_whitespace(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
     text = "🙂 Putin traf Xi."
-    assert _check_span(text, 3, 8, "Putin") == (2, 7, "UTF-16 offsets converted")  # JS counts the emoji twice
-    assert _check_span(text, 1, 7, " Putin") == (2, 7, "surrounding whitespace trimmed")
-    assert isinstance(_check_span(text, 2, 7, "Scholz"), str)  # rejected with a reason
+
+    def region(start: int, end: int, surface: str) -> dict:
+        return {"from_name": "entities", "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": end, "text": surface, "labels": ["PER"]}}
+
+    export = [{"id": 1, "data": {"text": text}, "annotations": [
+        {"id": 1, "completed_by": 1, "result": [region(3, 8, "Putin")]},  # JS offsets: the emoji counts twice
+        {"id": 2, "completed_by": 2, "result": [region(1, 7, " Putin")]},  # leading whitespace
+    ]}]
+    path = tmp_path / "emoji.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    res = agreement(ws, path, schema=schema)
+    assert res.report.repaired == 2 and res.report.rejected == 0
+    assert {(i.annotator, i.start, i.end) for i in res.report.issues} == {("1", 2, 7), ("2", 2, 7)}
+    assert res.f1(ENTITY_TAG, "exact") == pytest.approx(1.0)  # both repaired to the same span
 
 
 def test_agreement_rejected_spans_are_listed(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
@@ -207,7 +218,7 @@ def test_agreement_rejected_spans_are_listed(ws: Workspace, schema: Schema, tmp_
     res = agreement(ws, path, schema=schema)
     assert res.report.rejected == 2
     reasons = sorted(issue.reason for issue in res.report.issues)
-    assert "not a entities label" in reasons[0] and "differs from the annotated 'Macron'" in reasons[1]
+    assert "not among the schema's entities labels" in reasons[0] and "text mismatch" in reasons[1] and "'Macron'" in reasons[1]
     assert res.f1(ENTITY_TAG, "exact") == pytest.approx(2 * 2 / (3 + 6))
 
 
@@ -253,3 +264,60 @@ def test_agreement_cli_smoke(ws: Workspace) -> None:
     conflicts = default_conflicts_path(ws, export)
     assert conflicts.exists()
     assert newest_export(ws) == export  # the conflicts file is not taken for an export next time
+
+
+@pytest.mark.studio
+def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, studio_project, tmp_path: Path) -> None:
+    """Two real users annotate → real export → `agreement --tag` tags exactly the conflicting tasks, the view lists them."""
+    import uuid
+
+    from annotation.agreement import VIEW_TITLE, tag_conflicts
+    from annotation.client import connect
+    from annotation.pull import download, snapshot
+    from treffpunkt.cli import app
+
+    schema = load_schema(studio_ws.schema_path)
+    client = studio.client()
+    sdk = client.sdk
+    project = studio_project.id
+    me = sdk.users.whoami()
+    name = f"ben-{uuid.uuid4().hex[:8]}"
+    other = sdk.users.create(username=name, email=f"{name}@example.org")
+    users = {1: me.id, 2: other.id}
+    tasks = [
+        {"data": t["data"], "annotations": [
+            {"completed_by": users[a["completed_by"]], "result": a["result"]}
+            for a in t["annotations"] if a["completed_by"] in users and not a["was_cancelled"]
+        ]}
+        for t in json.loads(TWO.read_text(encoding="utf-8"))
+    ]  # fmt: skip
+    sdk.projects.import_tasks(id=project, request=tasks)
+
+    export = studio_ws.exports_dir / "20240101T000000Z_test.json"
+    download(client, project, snapshot(client, project), export)
+    raw = json.loads(export.read_text(encoding="utf-8"))
+    ids = {t["data"]["article_id"]: t["id"] for t in raw}
+    assert sorted(a["completed_by"] for t in raw for a in t["annotations"]) == sorted([me.id] * 3 + [other.id] * 2)
+
+    run = CliRunner().invoke(app, ["--home", str(studio_ws.root), "annotate", "agreement", "--tag"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    assert f"project {project}: 2 tasks tagged" in run.output and VIEW_TITLE in run.output
+    data = sdk.tasks.get(str(ids["a101"])).data
+    assert data["needs_adjudication"] is True and data["agreement"] == pytest.approx(6 / 14, abs=1e-4)
+    assert data["text"].startswith("Scholz traf")  # the rest of the task data survives the update
+    assert "needs_adjudication" not in sdk.tasks.get(str(ids["a103"])).data  # single annotator: untouched
+    views = [v for v in sdk.views.list(project=project) if v.data.get("title") == VIEW_TITLE]
+    assert len(views) == 1
+    assert sorted(t.id for t in sdk.tasks.list(project=project, view=views[0].id)) == sorted([ids["a101"], ids["a102"]])
+
+    # After adjudication task a101 agrees: a new export shows it tagged; tagging again clears it, the view follows.
+    for task in raw:
+        if task["data"]["article_id"] == "a101":
+            task["data"]["needs_adjudication"] = True
+            task["annotations"][1]["result"] = task["annotations"][0]["result"]
+    again_export = tmp_path / "after_adjudication.json"
+    again_export.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    again = tag_conflicts(agreement(studio_ws, again_export, schema=schema), connect(studio_ws))
+    assert (again.tagged, again.cleared, again.view_created, again.view_id) == ([ids["a102"]], [ids["a101"]], False, views[0].id)
+    assert sdk.tasks.get(str(ids["a101"])).data["needs_adjudication"] is False
+    assert [t.id for t in sdk.tasks.list(project=project, view=views[0].id)] == [ids["a102"]]
