@@ -18,6 +18,7 @@ import yaml
 from annotation.convert import fast_msgpack
 from annotation.errors import ConfigError, InputError
 from annotation.io import atomic_write_bytes, sha256_text, write_json
+from annotation.offsets import to_utf16
 from annotation.schema import ENTITY_TAG, TEXT_TAG, Schema
 
 if TYPE_CHECKING:
@@ -329,6 +330,7 @@ def _make_doc(vocab: Vocab, batch: list[tuple[Sentence, list[tuple[int, int, str
 def doc_to_task(doc: Doc) -> dict[str, Any]:
     """A Label Studio task (data as in docs/architecture.md) with the Doc's entities as an annotation."""
     meta = doc.user_data["meta"]
+    u16 = to_utf16(doc.text)  # Label Studio's front end counts UTF-16 units, like annotation/preannotate.py sends
     result = [
         {
             "id": f"conll-{i}",
@@ -336,7 +338,7 @@ def doc_to_task(doc: Doc) -> dict[str, Any]:
             "to_name": TEXT_TAG,
             "type": "labels",
             "origin": "manual",
-            "value": {"start": ent.start_char, "end": ent.end_char, "text": ent.text, "labels": [ent.label_]},
+            "value": {"start": u16(ent.start_char), "end": u16(ent.end_char), "text": ent.text, "labels": [ent.label_]},
         }
         for i, ent in enumerate(doc.ents)
     ]

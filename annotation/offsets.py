@@ -100,6 +100,16 @@ def _crlf_map(text: str) -> Callable[[int], int | None]:
     return to_orig
 
 
+def to_utf16(text: str) -> Callable[[int], int]:
+    """Code-point offset → UTF-16 unit offset, for tasks we send to Label Studio (as pre-annotations are sent)."""
+    if len(text.encode("utf-16-le")) == 2 * len(text):
+        return lambda offset: offset
+    units = [0]
+    for ch in text:
+        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return units.__getitem__
+
+
 def locate(index: OffsetIndex, start: object, end: object, expected: str | None) -> Located:
     """Check a span against the text, repairing its coordinate system and surrounding whitespace."""
     text = index.text

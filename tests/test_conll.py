@@ -188,3 +188,26 @@ def test_cli_import_conll_smoke(ws: Workspace, tmp_path: Path) -> None:
     assert len(docs(tmp_path / "o.spacy")) == 2
     bad = CliRunner().invoke(app, ["--home", str(ws.root), "annotate", "import-conll", str(src), "--label-map", "LOC=NOPE"])
     assert bad.exit_code == 1
+
+
+@pytest.mark.studio
+def test_cli_import_conll_push_then_pull_round_trip(studio, studio_ws: Workspace, studio_project, tmp_path: Path) -> None:
+    """--push imports the tasks with their annotations (rerun: nothing new); pull + convert gives the entities back."""
+    from annotation.pull import pull
+    from treffpunkt.cli import app
+
+    src = tmp_path / "two.conll"
+    src.write_text(TWO_COLUMN + "\nSelenskyj B-PER\n🙂 O\nin O\nKiew B-LOC\n", encoding="utf-8")
+    args = ["--home", str(studio_ws.root), "annotate", "import-conll", str(src), "--label-map", "LOC=GPE",
+            "--sentences-per-doc", "1", "--out", str(tmp_path / "o.spacy"), "--push"]  # fmt: skip
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "3 tasks imported" in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "0 tasks imported, 3 already present" in again.output, again.output
+    pulled = pull(studio_ws, timeout=120)
+    converted = pulled.converted
+    back = sorted(tuple(ents(d)) for name in ("train", "dev", "test") for d in docs(converted.files[name]))
+    assert back == sorted(tuple(ents(d)) for d in docs(tmp_path / "o.spacy"))
+    assert [r.outcome for r in converted.report.spans if r.final_text == "Kiew"] == ["repaired"]  # sent as UTF-16 after 🙂
+    assert not converted.report.skipped_tasks
