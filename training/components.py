@@ -12,8 +12,6 @@ Prediction API written by both backends (docs/architecture.md):
 - ``doc.user_data["event_scores"]``: ``{"<start_char>:<end_char>": {label: probability, ...}}`` for every sentence.
 """
 
-from __future__ import annotations
-
 import json
 import pickle
 from collections.abc import Callable, Iterable, Sequence
@@ -308,7 +306,7 @@ class SklearnEventClassifier:
         with (path / "model.pkl").open("wb") as handle:
             pickle.dump({"vectorizer": self.vectorizer, "models": self.models}, handle)
 
-    def from_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> SklearnEventClassifier:
+    def from_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> "SklearnEventClassifier":
         path = Path(path)
         self.cfg.update(json.loads((path / "cfg.json").read_text(encoding="utf-8")))
         # The pickle is part of a model directory this project wrote; loading a model means trusting it.

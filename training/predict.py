@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import tarfile
 import time
 from collections.abc import Iterable, Iterator
@@ -401,6 +400,3 @@ def read_records(out: Path) -> list[dict[str, Any]]:
         return list(read_jsonl(out))
     return [row for path in sorted(out.glob("shard-*.jsonl")) for row in read_jsonl(path)]
 
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

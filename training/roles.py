@@ -113,15 +113,6 @@ def load_roles_config(path: Path, schema: Schema | None = None) -> RolesConfig:
 
 
 # ---------------------------------------------------------------------------------------------- shared pieces
-class Span(Protocol):  # the parts of spacy.tokens.Span we use (keeps spaCy an inner import)
-    start: int
-    end: int
-    start_char: int
-    end_char: int
-    label_: str
-    text: str
-
-
 class RoleAssigner(Protocol):
     kind: str
 
@@ -398,7 +389,8 @@ def train_roles(train_docs: Sequence[Any], out_dir: Path, schema: Schema) -> Rol
         (out_dir / ROLES_FILE).unlink(missing_ok=True)
         return RoleTrainResult("heuristic", None, meta)
     payload = {"format": FORMAT_VERSION, "vectorizer": model.vectorizer, "classifier": model.classifier,
-               "lexicon": {k: sorted(v) for k, v in model.lexicon.items()}, "schema_hash": schema.hash}
+               "lexicon": {k: sorted(v) for k, v in model.lexicon.items()}, "schema_hash": schema.hash,
+               "schema": schema.model_dump(mode="json")}
     from annotation.io import atomic_open
 
     with atomic_open(out_dir / ROLES_FILE, "wb") as handle:
@@ -409,8 +401,11 @@ def train_roles(train_docs: Sequence[Any], out_dir: Path, schema: Schema) -> Rol
     return RoleTrainResult("classifier", out_dir / ROLES_FILE, meta)
 
 
-def load_roles(version_dir: Path, schema: Schema) -> RoleModel | None:
-    """The trained role classifier of a model version, or None when it has none (use the heuristic)."""
+def load_roles(version_dir: Path) -> RoleModel | None:
+    """The trained role classifier of a model version, or None when it has none (use the heuristic).
+
+    Features use the schema saved with the classifier (the one it was trained with).
+    """
     import joblib
 
     path = Path(version_dir) / ROLES_FILE
@@ -421,12 +416,12 @@ def load_roles(version_dir: Path, schema: Schema) -> RoleModel | None:
         raise RolesError(f"{path} has role-model format {payload.get('format')}, this treffpunkt reads {FORMAT_VERSION}.",
                          hint="Retrain the model version with this treffpunkt.")
     lexicon = {k: set(v) for k, v in payload["lexicon"].items()}
-    return RoleModel(schema, payload["vectorizer"], payload["classifier"], lexicon)
+    return RoleModel(Schema.model_validate(payload["schema"]), payload["vectorizer"], payload["classifier"], lexicon)
 
 
 def role_assigner(version_dir: Path | None, schema: Schema, config: RolesConfig) -> RoleAssigner:
     """The version's classifier if it has one, else the configured heuristic."""
-    model = load_roles(version_dir, schema) if version_dir is not None else None
+    model = load_roles(version_dir) if version_dir is not None else None
     return model if model is not None else HeuristicRoles(config.heuristic, schema)
 
 

@@ -81,6 +81,9 @@ class Tracker:
         for file in files:
             if Path(file).exists():
                 artifact.add_file(str(file), name=Path(file).name)
+        if self.mode == "offline":
+            # wandb cannot mark inputs offline: log it as this run's output; `wandb sync` keeps data and run linked.
+            return self.run.log_artifact(artifact)
         return self.run.use_artifact(artifact)
 
     def log_model(self, name: str, path: Path, metadata: Mapping[str, Any]) -> None:
@@ -114,8 +117,8 @@ def start_run(ws: Workspace, *, job_type: str, config: Mapping[str, Any] | None 
     if mode == "offline":
         _say_once(
             "offline",
-            f"[yellow]wandb: no WANDB_API_KEY, tracking offline in {directory}[/] "
-            f"(upload later with `wandb sync {directory}/wandb/offline-run-*`).",
+            f"[yellow]wandb: tracking offline in {directory}[/] ({'WANDB_MODE=offline' if os.environ.get('WANDB_MODE') else 'no WANDB_API_KEY'}; "
+            f"upload later with `wandb sync {directory}/wandb/offline-run-*`).",
         )
     run = wandb.init(
         project=os.environ.get("WANDB_PROJECT") or DEFAULT_PROJECT,

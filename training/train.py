@@ -112,8 +112,6 @@ def prepare_config(
 ) -> Any:
     """The config for one run: data paths, seed and pretrained weights set, then the user's overrides."""
     base: dict[str, Any] = {"paths.train": str(data / "train.spacy"), "paths.dev": str(data / "dev.spacy")}
-    if "paths" in load_config(path) and "test" in load_config(path)["paths"]:
-        base["paths.test"] = str(data / "test.spacy") if (data / "test.spacy").exists() else None
     if pretrained is not None:
         if not Path(pretrained).exists():
             raise InputError(f"Pretrained weights {pretrained} do not exist.", hint="Run `treffpunkt pretrain` first or fix the path.")

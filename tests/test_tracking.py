@@ -1,0 +1,98 @@
+"""wandb tracking: offline run directory holds the expected keys; no path or secret reaches a logged config."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from training.config import sanitize
+from training.tracking import start_run, wandb_mode
+
+FAKE_WANDB_KEY = "wandb-fake-secret-0123456789abcdef0123456789abcdef"
+FAKE_LS_KEY = "ls-fake-secret-token-9876543210"
+
+
+def _records(run_file: Path):
+    """Records of an offline ``run-*.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
+    from wandb.proto import wandb_internal_pb2
+
+    raw, pos, block, buf = run_file.read_bytes(), 7, 32768, bytearray()
+    while pos + 7 <= len(raw):
+        if block - pos % block < 7:
+            pos += block - pos % block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", raw[pos : pos + 7])
+        buf += raw[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):  # FULL or LAST chunk ends a record
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(bytes(buf))
+            buf = bytearray()
+            yield record
+
+
+def test_tracking_sanitize_drops_paths_and_secrets():
+    config = {
+        "paths": {"train": "/data/train.spacy"},
+        "training": {"max_steps": 5, "dev_corpus": "corpora.dev", "api_key": FAKE_WANDB_KEY, "out_dir": "x"},
+        "initialize": {"init_tok2vec": "/abs/tok2vec.bin", "vectors": None},
+        "nested": [{"password": "p"}, "/abs/file", "rel"],
+    }
+    clean = sanitize(config)
+    assert clean == {"training": {"max_steps": 5, "dev_corpus": "corpora.dev"}, "initialize": {"vectors": None}, "nested": [{}, "rel"]}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "offline"), ({"WANDB_API_KEY": "k"}, "online"), ({"WANDB_MODE": "disabled", "WANDB_API_KEY": "k"}, "disabled"), ({"WANDB_MODE": "dryrun"}, "offline")],
+)
+def test_tracking_mode_from_environment(monkeypatch, env, expected):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert wandb_mode() == expected
+
+
+def test_tracking_disabled_is_noop(monkeypatch, ws):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    tracker = start_run(ws, job_type="train", config={"a": 1})
+    assert not tracker.active and tracker.path is None
+    tracker.log({"x": 1.0})
+    tracker.table("t", ["a"], [[1]])
+    tracker.finish()
+    assert not (ws.root / "wandb").exists()
+
+
+@pytest.mark.slow
+def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path):
+    from training.train import train
+
+    wandb_dir = tmp_path / "wandb-runs"
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(wandb_dir))
+    monkeypatch.setenv("WANDB_API_KEY", FAKE_WANDB_KEY)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", FAKE_LS_KEY)
+    result = train(ws, config="fast", data=training_data, overrides={"training.max_steps": 20, "training.eval_frequency": 10})
+    runs = list(wandb_dir.glob("wandb/offline-run-*"))
+    assert len(runs) == 1 and result.wandb_path == str(runs[0])
+    records = list(_records(next(runs[0].glob("run-*.wandb"))))
+    config = {u.key: json.loads(u.value_json) for r in records if r.WhichOneof("record_type") == "run" for u in r.run.config.update}
+    assert {"training", "components", "nlp"} <= set(config) and "paths" not in config
+    config_text = json.dumps(config)
+    for secret in (FAKE_WANDB_KEY, FAKE_LS_KEY, str(training_data), str(tmp_path)):
+        assert secret not in config_text
+    everything = b"".join(p.read_bytes() for p in runs[0].rglob("*") if p.is_file())
+    assert FAKE_WANDB_KEY.encode() not in everything and FAKE_LS_KEY.encode() not in everything
+    summary = {u.key or "/".join(u.nested_key) for r in records if r.WhichOneof("record_type") == "summary" for u in r.summary.update}
+    for key in ("score", "dev/ents_f", "dev/events_f", "final/dev/ents_f", "final/dev/events_macro_f", "final/test/ents_f", "final/test/events_f"):
+        assert key in summary, key
+    artifacts = {(r.artifact.type, r.artifact.name) for r in records if r.WhichOneof("record_type") == "artifact"}
+    assert ("model", result.version) in artifacts and ("dataset", f"data-{training_data.name}") in artifacts
+    tables = {a for t, a in artifacts if t == "run_table"}
+    assert any("events_confusion" in t for t in tables) and any("ents_per_label" in t for t in tables)
+    meta = json.loads((result.path / "meta.json").read_text())["treffpunkt"]
+    assert meta["wandb_run"] == str(runs[0])
