@@ -27,6 +27,76 @@ def seeds_dir() -> Path:
     return SEEDS_DIR
 
 
+# --- training fixtures (training/, issue 4): hand-made German docs in the converter's DocBin layout -------------
+
+_TRAIN_SENTENCES = [
+    ("Angela Merkel telefonierte am Montag mit Wladimir Putin.", [("Angela Merkel", "PER"), ("am Montag", "DATE"), ("Wladimir Putin", "PER")], ["CONSULT_PHONE"], "telefonierte"),
+    ("Der Außenminister reiste nach Paris.", [("Außenminister", "ROLE"), ("Paris", "GPE")], ["CONSULT_VISIT"], "reiste"),
+    ("Die NATO lud Russland zu Gesprächen in Brüssel ein.", [("NATO", "ORG"), ("Russland", "GPE"), ("Brüssel", "GPE")], ["MEET_INTENT"], "lud"),
+    ("Das Wetter in Berlin war schön.", [("Berlin", "GPE")], [], None),
+    ("Olaf Scholz sprach am Telefon mit Emmanuel Macron.", [("Olaf Scholz", "PER"), ("Emmanuel Macron", "PER")], ["CONSULT_PHONE"], "sprach"),
+    ("Moskau lehnte ein Treffen mit der Ukraine ab.", [("Moskau", "GPE"), ("Ukraine", "GPE")], ["MEET_REJECT"], "lehnte"),
+    ("Der Kanzler besuchte Warschau am Freitag.", [("Kanzler", "ROLE"), ("Warschau", "GPE"), ("am Freitag", "DATE")], ["CONSULT_VISIT"], "besuchte"),
+    ("Die Preise stiegen im April.", [("im April", "DATE")], [], None),
+]
+
+
+def make_training_doc(nlp, sentences, doc_id: int = 0):
+    """One Doc in the converter's layout: ents, sentence boundaries, event triggers, sentence event spans, meta."""
+    from spacy.tokens import Span
+
+    text = " ".join(s for s, *_ in sentences)
+    doc = nlp(text)
+    ents, triggers, events, relations = [], [], [], []
+    offset = 0
+    for sentence, entities, labels, trigger in sentences:
+        for surface, label in entities:
+            start = text.index(surface, offset)
+            ents.append(doc.char_span(start, start + len(surface), label=label))
+        sent = doc.char_span(offset, offset + len(sentence))
+        for label in labels:
+            events.append(Span(doc, sent.start, sent.end, label=label))
+            t = text.index(trigger, offset)
+            triggers.append(doc.char_span(t, t + len(trigger), label=label))
+            if entities:
+                a = text.index(entities[0][0], offset)
+                relations.append({"event": [t, t + len(trigger)], "event_label": label, "arg": [a, a + len(entities[0][0])], "arg_label": entities[0][1], "role": "participant"})
+        offset += len(sentence) + 1
+    doc.ents = ents
+    doc.spans["event_triggers"] = triggers
+    doc.spans["events"] = events
+    doc.user_data["relations"] = relations
+    doc.user_data["meta"] = {"article_id": f"a{doc_id}", "task_id": doc_id, "annotation_id": doc_id, "annotator": "test", "cluster": None, "published": None, "title": f"Doc {doc_id}", "source": "test"}
+    return doc
+
+
+@pytest.fixture(scope="session")
+def training_data(tmp_path_factory) -> Path:
+    """A converted-export folder (train/dev/test.spacy + manifest.json) of hand-made German docs."""
+    import json
+
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    folder = tmp_path_factory.mktemp("converted") / "20250101T000000Z_test"
+    folder.mkdir()
+    n = len(_TRAIN_SENTENCES)
+    splits = {"train": 12, "dev": 3, "test": 3}
+    doc_id = 0
+    for split, count in splits.items():
+        docs = []
+        for _ in range(count):
+            # rotate the sentences so every doc differs but all labels occur in every split
+            k = doc_id % n
+            docs.append(make_training_doc(nlp, _TRAIN_SENTENCES[k:] + _TRAIN_SENTENCES[:k], doc_id))
+            doc_id += 1
+        DocBin(docs=docs, store_user_data=True).to_disk(folder / f"{split}.spacy")
+    (folder / "manifest.json").write_text(json.dumps({"export_sha256": "0" * 64, "export": "20250101T000000Z_test.json"}), encoding="utf-8")
+    return folder
+
+
 # --------------------------------------------------------------------------- Label Studio (one server per session)
 
 from collections.abc import Iterator  # noqa: E402
