@@ -13,6 +13,11 @@ Three views of agreement, each pairwise between annotators (``completed_by``) on
   (the other has nothing overlapping), checked in that order. A boundary disagreement between two spans is one
   unmatched span on each side, so it counts once per annotator.
 
+Adjudication (``tag_conflicts``): conflicting tasks get ``data.needs_adjudication = true`` and ``data.agreement``
+(the task's mean pairwise exact span F1) in Label Studio, and the project gets a saved Data Manager tab
+"Needs adjudication" filtering on that field, lowest agreement first. Community Label Studio has no agreement column
+of its own (Enterprise only), so a task field is what annotators can filter and sort on.
+
 Spans are checked against the task text with the converter's :func:`annotation.offsets.locate` (UTF-16 and CRLF
 offsets and surrounding whitespace repaired, anything else rejected); both are listed in the report.
 """

@@ -38,7 +38,13 @@ def agreement_cli(
     view: Annotated[bool, typer.Option("--view/--no-view", help="With --tag: create the saved view too.")] = True,
     project: Annotated[int | None, typer.Option("--project", help="Label Studio project id (default: from the export).")] = None,
 ) -> None:
-    """Pairwise span F1 (exact/overlap), sentence event kappa/alpha and a disagreement breakdown per annotator pair."""
+    """Pairwise span F1 (exact/overlap), sentence event kappa/alpha and a disagreement breakdown per annotator pair.
+
+    Writes every conflict (boundary / label / missing, with text and offsets) to a JSON file. With --tag, conflicting
+    tasks get data.needs_adjudication = true and data.agreement (exact span F1) in Label Studio: annotators open the
+    project's Data Manager tab "Needs adjudication" (lowest agreement first), or filter any tab on the
+    needs_adjudication column. Rerunning on a newer export clears the tag of tasks that agree by then.
+    """
     from annotation.agreement import agreement, tag_conflicts
     from annotation.schema import load_schema
 

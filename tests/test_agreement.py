@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from annotation.agreement import (
     ENTITY_TAG,
     EVENT_TAG,
+    AgreementError,
     AgreementResult,
     Span,
     agreement,
@@ -222,6 +223,18 @@ def test_agreement_rejected_spans_are_listed(ws: Workspace, schema: Schema, tmp_
     assert res.f1(ENTITY_TAG, "exact") == pytest.approx(2 * 2 / (3 + 6))
 
 
+def test_agreement_keeps_latest_annotation_per_annotator(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
+    export = json.loads(TWO.read_text(encoding="utf-8"))
+    first = export[0]["annotations"][0]
+    older = {**first, "id": 99, "updated_at": "2024-04-01T00:00:00Z", "result": []}  # an earlier, empty annotation by 1
+    export[0]["annotations"].append(older)
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    res = agreement(ws, path, schema=schema)
+    assert res.report.superseded == [{"task_id": 101, "annotation_id": 99, "annotator": "1"}]
+    assert res.f1(ENTITY_TAG, "exact") == pytest.approx(6 / 11)  # the newer annotation counted, as before
+
+
 def test_agreement_annotator_name() -> None:
     assert annotator_name(4) == "4"
     assert annotator_name({"id": 4, "email": "x@example.org"}) == "x@example.org"
@@ -243,7 +256,7 @@ def test_agreement_needs_two_annotators(ws: Workspace, schema: Schema, tmp_path:
     single = [t for t in json.loads(TWO.read_text(encoding="utf-8")) if t["id"] == 103]
     path = tmp_path / "single.json"
     path.write_text(json.dumps(single), encoding="utf-8")
-    with pytest.raises(Exception, match="two or more non-cancelled annotations"):
+    with pytest.raises(AgreementError, match="two or more non-cancelled annotations"):
         agreement(ws, path, schema=schema)
 
 
