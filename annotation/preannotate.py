@@ -36,7 +36,7 @@ class PredictionReport:
 
 def utf16_offsets(text: str) -> list[int] | None:
     """Map code-point offsets to UTF-16 offsets, or None when they coincide (no astral characters)."""
-    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):
         return None
     table = [0] * (len(text) + 1)
     pos = 0

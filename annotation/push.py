@@ -16,6 +16,7 @@ pre-annotations; predictions of older versions stay on the tasks but are not sho
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,12 +169,21 @@ def push(
             # least certain first; tasks without a score last
             tasks.sort(key=lambda t: (t["predictions"][0].get("score") is None, t["predictions"][0].get("score") or 0.0))
         job = bar.add_task("Importing", total=len(tasks))
-        for batch in chunks(tasks, batch_size):
-            if nlp is not None and order != "uncertainty":
-                _attach_predictions(nlp, batch, schema, result)
-            result.imported += import_chunk(studio, ref.id, list(batch))
-            result.requests += 1
-            bar.advance(job, len(batch))
+        # One import request in flight on a worker thread while the next chunk is predicted: the server's work
+        # (a separate process) overlaps with the model's. Requests still go one at a time, in order.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: tuple[Future[int], int] | None = None
+            for batch in chunks(tasks, batch_size):
+                if nlp is not None and order != "uncertainty":
+                    _attach_predictions(nlp, batch, schema, result)
+                if pending is not None:
+                    result.imported += pending[0].result()
+                    bar.advance(job, pending[1])
+                pending = (pool.submit(import_chunk, studio, ref.id, list(batch)), len(batch))
+                result.requests += 1
+            if pending is not None:
+                result.imported += pending[0].result()
+                bar.advance(job, pending[1])
         if nlp is not None:
             result.predicted_existing = _predict_existing(studio, ref.id, set(present.values()), nlp, schema, result, batch_size, bar)
     if nlp is not None:

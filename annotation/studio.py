@@ -207,6 +207,9 @@ def start(ws: Workspace, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, 
         "LABEL_STUDIO_PASSWORD": creds.password,
         "LABEL_STUDIO_USER_TOKEN": creds.token,
         "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        # No error reports to Label Studio's Sentry (server and browser); empty values switch it off.
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
     }
     env.pop("LABEL_STUDIO_URL", None)
     env.pop("LABEL_STUDIO_API_KEY", None)

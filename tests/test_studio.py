@@ -37,6 +37,9 @@ def test_studio_start_is_healthy_local_and_keeps_secrets_private(studio):
     assert studio.token not in studio_mod.state_path(ws).read_text(encoding="utf-8")
     cmdline = open(f"/proc/{state.pid}/cmdline", "rb").read().decode(errors="replace")
     assert studio.token not in cmdline and studio.password not in cmdline
+    # update checks, analytics and Sentry error reports are off
+    environ = set(open(f"/proc/{state.pid}/environ", "rb").read().decode(errors="replace").split("\0"))
+    assert {"LATEST_VERSION_CHECK=false", "COLLECT_ANALYTICS=false", "SENTRY_DSN=", "FRONTEND_SENTRY_DSN="} <= environ
 
 
 @pytest.mark.studio
