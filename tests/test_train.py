@@ -113,6 +113,17 @@ def test_train_requires_data_folder(ws, tmp_path):
     assert not any(ws.models_dir.iterdir())
 
 
+def test_train_rejects_empty_dev_split(ws, tmp_path, training_data):
+    import shutil
+
+    from spacy.tokens import DocBin
+
+    shutil.copy(training_data / "train.spacy", tmp_path / "train.spacy")
+    DocBin().to_disk(tmp_path / "dev.spacy")
+    with pytest.raises(InputError, match="dev.spacy in .* holds no documents"):
+        train(ws, config="fast", data=tmp_path, track=False)
+
+
 def test_versions_next_and_resolve(ws, trained):
     other_ws, result = trained
     assert versions.next_version(other_ws, "fast") == "fast-002"

@@ -90,16 +90,19 @@ def pretrain_texts(
     max_seconds: float | None = None,
     seed: int | None = 0,
     stdout: IO[str] = sys.stderr,
+    clock: Any = time.perf_counter,
 ) -> str:
     """Pretrain on raw texts with a training config that has a [pretraining] block; returns the weights file.
 
     Mirrors ``spacy.training.pretrain.pretrain`` but stops cleanly on a time budget or Ctrl-C, keeping the
     weights learnt so far.
     """
-    return str(_pretrain(config, texts, Path(out_dir), max_seconds=max_seconds, seed=seed, stdout=stdout).weights)
+    return str(_pretrain(config, texts, Path(out_dir), max_seconds=max_seconds, seed=seed, stdout=stdout, clock=clock).weights)
 
 
-def _pretrain(config: Any, texts: Iterable[str], out_dir: Path, *, max_seconds: float | None, seed: int | None, stdout: IO[str]) -> PretrainResult:
+def _pretrain(
+    config: Any, texts: Iterable[str], out_dir: Path, *, max_seconds: float | None, seed: int | None, stdout: IO[str], clock: Any = time.perf_counter
+) -> PretrainResult:
     from spacy.schemas import ConfigSchemaPretrain
     from spacy.training.pretrain import create_pretraining_model, ensure_docs, make_update
     from spacy.util import dot_to_object, load_model_from_config, registry
@@ -134,7 +137,7 @@ def _pretrain(config: Any, texts: Iterable[str], out_dir: Path, *, max_seconds: 
         with model.use_params(optimizer.averages), atomic_open(weights, "wb") as handle:
             handle.write(model.get_ref("tok2vec").to_bytes())
 
-    start = time.perf_counter()
+    start = clock()
     words = 0
     epoch = 0
     stopped: str | None = None
@@ -145,17 +148,17 @@ def _pretrain(config: Any, texts: Iterable[str], out_dir: Path, *, max_seconds: 
                 docs = ensure_docs(batch)
                 loss += make_update(model, docs, optimizer, objective)
                 words += sum(len(d) for d in docs)
-                if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                if max_seconds is not None and clock() - start > max_seconds:
                     stopped = "time budget"
                     break
-            stdout.write(f"pretrain epoch {epoch}: loss {loss:.1f}, {words} words, {time.perf_counter() - start:.0f} s\n")
+            stdout.write(f"pretrain epoch {epoch}: loss {loss:.1f}, {words} words, {clock() - start:.0f} s\n")
             save()
             if stopped:
                 break
     except KeyboardInterrupt:
         stopped = "interrupted"
     save()
-    return PretrainResult(weights, time.perf_counter() - start, epoch + 1, words, n_texts, stopped)
+    return PretrainResult(weights, clock() - start, epoch + 1, words, n_texts, stopped)
 
 
 def pretrain(

@@ -37,7 +37,7 @@ from annotation.schema import Schema
 ROLES_FILE = "roles.joblib"
 ROLES_META = "roles.json"
 NONE = "none"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the schema travels with the classifier
 
 
 class RolesError(TreffpunktError):
