@@ -117,7 +117,7 @@ def test_roles_train_save_load_roundtrip(tmp_path: Path, schema: Schema, roles_c
     docs = visit_docs()
     result = train_roles(docs, tmp_path, schema)
     assert result.kind == "classifier" and (tmp_path / "roles.joblib").exists()
-    loaded = load_roles(tmp_path, schema)
+    loaded = load_roles(tmp_path)
     assert loaded is not None
     fitted = fit_roles(docs, schema)
     assert [pairs_for_doc(d, loaded) for d in docs] == [pairs_for_doc(d, fitted) for d in docs]
@@ -130,7 +130,7 @@ def test_roles_without_relations_fall_back_to_heuristic(tmp_path: Path, schema: 
         fit_roles(docs, schema)
     result = train_roles(docs, tmp_path, schema)
     assert result.kind == "heuristic" and not (tmp_path / "roles.joblib").exists()
-    assert load_roles(tmp_path, schema) is None
+    assert load_roles(tmp_path) is None
     assert role_assigner(tmp_path, schema, roles_config).kind == "heuristic"
 
 

@@ -206,7 +206,8 @@ class _Pool:
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["spacy", "training.predict", "training.records"])
+        # what every worker needs before it can load a model: imported once in the server, inherited by each fork
+        context.set_forkserver_preload(["spacy", "sklearn.linear_model", "dateparser", "training.predict", "training.records", "training.roles"])
         self.spec = spec
         self.depth = processes * 2
         self.pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker, initargs=(spec,))
