@@ -50,29 +50,29 @@ class RecordBuilder:
             return []
         scores = list(events.attrs.get("scores", [])) if hasattr(events, "attrs") else []
         pub = parse_published(published)
-        dates = self._doc_dates(doc, pub)
+        labels = set(self.config.heuristic.time_labels)
+        time_ents = [e for e in doc.ents if e.label_ in labels]  # fetched once: doc.ents builds new Spans per access
+        dates = self._doc_dates(time_ents, pub)
         roles = self.roles.assign_doc(doc, list(events))
         out = []
         for i, event in enumerate(events):
             score = float(scores[i]) if i < len(scores) else None
-            out.append(self._record(doc, event, roles[i], score, article_id, pub, dates))
+            out.append(self._record(doc, event, roles[i], score, article_id, pub, time_ents, dates))
         return out
 
-    def _doc_dates(self, doc: Any, published: dt.date | None) -> dict[int, DateValue]:
+    def _doc_dates(self, time_ents: list[Any], published: dt.date | None) -> dict[int, DateValue]:
         """All date entities of the doc, resolved in text order so "am Vortag" chains to the last date named."""
         resolved: dict[int, DateValue] = {}
         anchor = None
-        labels = set(self.config.heuristic.time_labels)
-        for ent in doc.ents:
-            if ent.label_ in labels:
-                value = normalise_date(ent.text, published, anchor=anchor)
-                resolved[ent.start_char] = value
-                if value.granularity == "day":
-                    anchor = value.anchor
+        for ent in time_ents:
+            value = normalise_date(ent.text, published, anchor=anchor)
+            resolved[ent.start_char] = value
+            if value.granularity == "day":
+                anchor = value.anchor
         return resolved
 
-    def _record(self, doc: Any, event: Any, assigned: list[tuple[Any, str]], score: float | None, article_id: str, published: dt.date | None,
-                dates: dict[int, DateValue]) -> dict[str, Any]:
+    def _record(self, doc: Any, event: Any, assigned: list[tuple[Any, str]], score: float | None, article_id: str,
+                published: dt.date | None, time_ents: list[Any], dates: dict[int, DateValue]) -> dict[str, Any]:
         spec = self.schema.event(event.label_) if event.label_ in self.schema.event_labels else None
         fields = self.config.record
         actors, recipients, others, locations, times = [], [], [], [], []
@@ -100,18 +100,17 @@ class RecordBuilder:
             "recipients": recipients,
             "others": others,
             "location": locations[0] if locations else None,
-            "date": self._date(doc, event, times, published, dates),
+            "date": self._date(event, times, published, time_ents, dates),
             "evidence": _evidence(event),
             "score": score,
             "model_version": self.model_version,
         }
 
-    def _date(self, doc: Any, event: Any, times: list[dict[str, Any]], published: dt.date | None,
+    def _date(self, event: Any, times: list[dict[str, Any]], published: dt.date | None, time_ents: list[Any],
               dates: dict[int, DateValue]) -> dict[str, Any]:
         """The event's date, from the most specific source available (``source`` says which)."""
-        labels = set(self.config.heuristic.time_labels)
-        in_sentence = [e for e in doc.ents if e.label_ in labels and event.start <= e.start and e.end <= event.end]
-        earlier = [e for e in doc.ents if e.label_ in labels and e.end <= event.start]
+        in_sentence = [e for e in time_ents if event.start <= e.start and e.end <= event.end]
+        earlier = [e for e in time_ents if e.end <= event.start]
         levels = [
             ("role", times),
             ("sentence", [_entity(e, None) for e in in_sentence]),

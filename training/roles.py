@@ -121,9 +121,12 @@ class RoleAssigner(Protocol):
     def assign_doc(self, doc: Any, events: Sequence[Any]) -> list[list[tuple[Any, str]]]: ...
 
 
-def candidates(doc: Any, event: Any) -> list[Any]:
-    """The entities an event sentence can have roles for: those inside the sentence, in text order."""
-    return [ent for ent in doc.ents if ent.start >= event.start and ent.end <= event.end]
+def candidates(doc: Any, event: Any, ents: Sequence[Any] | None = None) -> list[Any]:
+    """The entities an event sentence can have roles for: those inside the sentence, in text order.
+
+    ``ents``: ``doc.ents`` fetched once by the caller (each ``doc.ents`` access builds new Span objects).
+    """
+    return [ent for ent in (doc.ents if ents is None else ents) if ent.start >= event.start and ent.end <= event.end]
 
 
 @dataclass(frozen=True)
@@ -159,16 +162,17 @@ class HeuristicRoles:
     kind: str = "heuristic"
 
     def assign_doc(self, doc: Any, events: Sequence[Any]) -> list[list[tuple[Any, str]]]:
-        return [self.assign(doc, event) for event in events]
+        ents = tuple(doc.ents)
+        return [self.assign(doc, event, ents) for event in events]
 
-    def assign(self, doc: Any, event: Any) -> list[tuple[Any, str]]:
+    def assign(self, doc: Any, event: Any, ents: Sequence[Any] | None = None) -> list[tuple[Any, str]]:
         h = self.config
         spec = self.schema.event(event.label_) if event.label_ in self.schema.event_labels else None
         rule = (spec and spec.mode and h.by_mode.get(spec.mode)) or (spec and h.by_type.get(spec.type)) or h.default
         cues = {c.lower() for c in h.location_cues}
         out: list[tuple[Any, str]] = []
         actors = 0
-        for ent in candidates(doc, event):
+        for ent in candidates(doc, event, ents):
             before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
             if ent.label_ in h.time_labels:
                 out.append((ent, "time"))
@@ -255,7 +259,8 @@ class RoleModel:
         """Roles for all events of a doc in one vectorised call (per-call sklearn overhead dominates otherwise)."""
         import numpy
 
-        per_event = [candidates(doc, event) for event in events]
+        all_ents = tuple(doc.ents)
+        per_event = [candidates(doc, event, all_ents) for event in events]
         rows = [pair_features(doc, event, ent, i, ents, self.schema, self.lexicon)
                 for event, ents in zip(events, per_event) for i, ent in enumerate(ents)]
         if not rows:
