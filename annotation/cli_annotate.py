@@ -9,7 +9,7 @@ def _register_all() -> None:
     # Each feature module adds its commands with ``register(app)``; modules import heavy libraries lazily.
     import importlib
 
-    for name in ("annotation.cli_loop", "annotation.cli_convert", "annotation.cli_agreement"):
+    for name in ("annotation.cli_loop", "annotation.cli_convert", "annotation.cli_agreement", "annotation.cli_gold"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:

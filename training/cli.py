@@ -139,3 +139,6 @@ def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate_cli)
     app.command("train-curve", context_settings=_OVERRIDES)(train_curve_cli)
     app.add_typer(models_app, name="models", no_args_is_help=True, help="Model versions in the workspace.")
+    from training.cli_predict import register as register_predict
+
+    register_predict(app)
