@@ -22,5 +22,19 @@ def init_cli(
     console.print(f"Next: [bold]treffpunkt --home {ws.root} corpus add PATH...[/]")
 
 
+def quickstart_cli(
+    home: Annotated[Path, typer.Option("--home", help="Workspace for the demo.")] = Path("quickstart-workspace"),
+    port: Annotated[int, typer.Option(help="Port of the local Label Studio.")] = 8080,
+) -> None:
+    """Run the whole loop on the demo corpus: Label Studio, gold annotations, training, evaluation, pre-annotations."""
+    from treffpunkt.quickstart import quickstart
+
+    result = quickstart(home, port=port)
+    console.print(f"Workspace: {result.workspace}\nLabel Studio: {result.studio_url}")
+    for step, value in result.steps.items():
+        console.print(f"  {step}: {value!r}"[:400])
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init_cli)
+    app.command("quickstart")(quickstart_cli)
