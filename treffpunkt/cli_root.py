@@ -30,9 +30,24 @@ def quickstart_cli(
     from treffpunkt.quickstart import quickstart
 
     result = quickstart(home, port=port)
-    console.print(f"Workspace: {result.workspace}\nLabel Studio: {result.studio_url}")
-    for step, value in result.steps.items():
-        console.print(f"  {step}: {value!r}"[:400])
+    steps = result.steps
+    trained, scores = steps["train"], steps["evaluate"].scores
+    console.print("\n[bold]Quickstart finished[/]")
+    console.print(f"  Label Studio      {result.studio_url}  (login: {steps['login']}, password in {steps['credentials']})")
+    console.print(f"  corpus            {steps['ingest'].corpus_size} articles ({steps['ingest'].added} added this run)")
+    console.print(f"  gold annotations  {steps['gold'].imported} tasks imported, {steps['gold'].already_present} already present")
+    console.print(f"  snapshot          {steps['pull'].export_path} ({steps['pull'].tasks} tasks)")
+    console.print(f"  model             {trained.path}  (trained in {trained.seconds:.0f} s)")
+    console.print(
+        f"  test scores       NER F1 {scores.get('ents_f', 0):.3f}   events micro F1 {scores.get('events_micro_f', scores.get('events_f', 0)) or 0:.3f}"
+        f"   ({steps['evaluate'].report_path})"
+    )
+    console.print(f"  pre-annotations   {steps['predictions'].predicted_existing} tasks carry model_version {steps['predictions'].model_version}")
+    console.print(f"  wandb run         {trained.wandb_path or 'disabled'}")
+    console.print("\nNext: open Label Studio and correct the pre-annotations, then")
+    console.print(f"  treffpunkt --home {result.workspace} annotate pull")
+    console.print(f"  treffpunkt --home {result.workspace} train --config configs/default.cfg")
+    console.print(f"  treffpunkt --home {result.workspace} predict {trained.path.name} corpus --out events/")
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,8 @@ def quickstart(home: Path = DEFAULT_HOME, *, config: str = "fast.cfg", port: int
     result = QuickstartResult(ws.root, None)
     status = studio.start(ws, port=port)
     result.studio_url = status.url
+    result.steps["login"] = status.username
+    result.steps["credentials"] = status.credentials_path
     setup = project.setup(ws)
     result.steps["project"] = setup.project.id
     report = corpus.add(ws, [DEMO_CORPUS / "seeds"])
