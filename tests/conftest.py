@@ -163,3 +163,13 @@ def studio_project(studio_ws: Workspace):
     from annotation.project import setup
 
     return setup(studio_ws).project
+
+
+@pytest.fixture(autouse=True)
+def _reset_workspace_override() -> Iterator[None]:
+    """The root CLI's --home sets a process-wide override; never let one test's workspace leak into the next."""
+    from annotation import workspace as workspace_mod
+
+    workspace_mod.use_home(None)
+    yield
+    workspace_mod.use_home(None)
