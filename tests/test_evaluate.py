@@ -67,3 +67,50 @@ def test_evaluate_rejects_misaligned_docs(nlp):
 
     with pytest.raises(InputError):
         score_docs([nlp(TEXT)], [], None)
+
+
+def _rel(trigger: str, label: str, arg: str, arg_label: str, role: str) -> dict:
+    t, a = TEXT.index(trigger), TEXT.index(arg)
+    return {"event": [t, t + len(trigger)], "event_label": label, "arg": [a, a + len(arg)], "arg_label": arg_label, "role": role}
+
+
+def test_evaluate_roles_hand_computed(nlp):
+    """Role P/R/F with the documented heuristic (configs/roles.yaml), end to end and given the gold events/entities."""
+    from annotation.schema import load_schema
+    from annotation.workspace import DEFAULT_CONFIGS
+    from training.roles import HeuristicRoles, load_roles_config
+
+    schema = load_schema(DEFAULT_CONFIGS / "schema.yaml")
+    heuristic = HeuristicRoles(load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema).heuristic, schema)
+    gold = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Carl", "PER"), ("Dora", "PER")],
+                [["CONSULT_VISIT"], ["CONSULT_PHONE"], []])
+    gold.user_data["relations"] = [
+        _rel("traf", "CONSULT_VISIT", "Anna", "PER", "visitor"), _rel("traf", "CONSULT_VISIT", "Bernd", "PER", "host"),
+        _rel("traf", "CONSULT_VISIT", "Berlin", "GPE", "location"),
+        _rel("rief", "CONSULT_PHONE", "Carl", "PER", "participant"), _rel("rief", "CONSULT_PHONE", "Dora", "PER", "participant"),
+    ]
+    # predicted: Carl missed, Bernd mislabelled ORG (roles key on offsets, so still right), sentence 2 typed as a visit
+    pred = _doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE"), ("Dora", "PER")], [["CONSULT_VISIT"], ["CONSULT_VISIT"], []])
+    scores = score_docs([gold], [pred], schema, roles=heuristic)
+    # heuristic on pred: s1 Anna visitor ✓, Bernd host ✓, Berlin ("in" cue) location ✓; s2 Dora visitor ✗ (gold PHONE/participant)
+    # -> tp 3, predicted 4, gold 5: P 3/4, R 3/5, F 2/3
+    assert scores["roles_kind"] == "heuristic"
+    assert scores["roles_p"] == pytest.approx(0.75) and scores["roles_r"] == pytest.approx(0.6)
+    assert scores["roles_f"] == pytest.approx(2 / 3, abs=1e-4) and scores["roles_support"] == 5
+    per = scores["roles_per_type"]
+    assert per["visitor"] == pytest.approx({"p": 0.5, "r": 1.0, "f": 2 / 3, "support": 1}, abs=1e-4)
+    assert per["host"]["f"] == 1.0 and per["location"]["f"] == 1.0
+    assert per["participant"] == {"p": 0.0, "r": 0.0, "f": 0.0, "support": 2}
+    assert scores["roles_macro_f"] == pytest.approx((2 / 3 + 1 + 1 + 0) / 4, abs=1e-4)
+    # given the gold events and entities the heuristic gets all five (phone: default rule -> participant, participant)
+    given = scores["roles_given_gold"]
+    assert (given["p"], given["r"], given["f"], given["support"], given["predicted"]) == (1.0, 1.0, 1.0, 5, 5)
+    # the printed table has a roles section
+    from rich.console import Console
+
+    from training.evaluate import scores_table
+
+    console = Console(record=True, width=200)
+    console.print(scores_table(scores, "t"))
+    text = console.export_text()
+    assert "roles (heuristic)" in text and "participant" in text and "gold events+ents" in text

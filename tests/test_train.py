@@ -53,6 +53,52 @@ def test_train_writes_version_with_meta(trained, training_data):
     assert "git_commit" in block and block["wandb_run"] is None
 
 
+def test_train_fits_role_classifier_from_gold_relations(trained, training_data):
+    """train fits the role classifier on train.spacy's relations, saves it, records it; evaluate scores roles."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from training.evaluate import evaluate
+    from training.roles import load_roles
+
+    ws, result = trained
+    assert (result.path / "roles.joblib").exists() and load_roles(result.path) is not None
+    roles = result.meta["treffpunkt"]["roles"]
+    train_docs = list(DocBin().from_disk(training_data / "train.spacy").get_docs(spacy.blank("de").vocab))
+    n_relations = sum(len(d.user_data["relations"]) for d in train_docs)
+    assert roles["kind"] == "classifier" and roles["file"] == "roles.joblib"
+    assert roles["relations_reached"] + roles["relations_unreachable"] == n_relations > 0
+    assert set(roles["label_counts"]) == {"none", "participant"}
+    for scores in (result.dev_scores, result.test_scores):
+        assert scores["roles_kind"] == "classifier" and 0.0 <= scores["roles_f"] <= 1.0
+        assert scores["roles_given_gold"]["support"] > 0 and "participant" in scores["roles_per_type"]
+    report = evaluate(ws, result.version, split="dev", track=False)
+    saved = json.loads(report.report_path.read_text())["scores"]
+    assert saved["roles_kind"] == "classifier"
+    assert saved["roles_given_gold"] == result.dev_scores["roles_given_gold"]  # same model, same docs, same numbers
+    # the fixture's role is "first entity of the event sentence": learnable from the repeated sentences
+    assert saved["roles_given_gold"]["f"] > 0.8
+
+
+def test_train_without_relations_records_heuristic(ws, training_data, tmp_path):
+    import spacy
+    from spacy.tokens import DocBin
+
+    data = tmp_path / "norel"
+    data.mkdir()
+    vocab = spacy.blank("de").vocab
+    for name in ("train.spacy", "dev.spacy", "test.spacy"):
+        docs = list(DocBin().from_disk(training_data / name).get_docs(vocab))
+        for doc in docs:
+            doc.user_data["relations"] = []
+        DocBin(docs=docs, store_user_data=True).to_disk(data / name)
+    result = train(ws, config="fast", data=data, overrides={"training.max_steps": 6, "training.eval_frequency": 3}, track=False)
+    roles = result.meta["treffpunkt"]["roles"]
+    assert roles["kind"] == "heuristic" and "no usable relations" in roles["reason"]
+    assert not (result.path / "roles.joblib").exists()
+    assert result.dev_scores["roles_kind"] == "heuristic" and result.dev_scores["roles_support"] == 0
+
+
 def test_train_model_loads_in_fresh_process(trained):
     _, result = trained
     code = (
@@ -171,6 +217,8 @@ def test_train_cli_smoke_all_commands(ws, training_data):
     out = _cli(ws, "train-curve", "--data", str(training_data), "--training.max_steps", "6", "--training.eval_frequency", "3")
     assert "Last segment" in out
     assert list((ws.root / "curves").glob("*.png"))
+    out = _cli(ws, "models", "list")
+    assert "Learning curves" in out and "cli-001" in out
 
 
 def test_train_cli_error_is_clean(ws, tmp_path):

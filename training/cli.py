@@ -24,6 +24,8 @@ def _scores_line(scores: dict, prefix: str = "") -> str:
     parts = [f"ents F {scores.get('ents_f', 0):.3f}"]
     if scores.get("events_per_type"):
         parts.append(f"events F {scores.get('events_f', 0):.3f}")
+    if scores.get("roles_per_type"):
+        parts.append(f"roles F {scores.get('roles_f', 0):.3f}")
     return prefix + ", ".join(parts)
 
 
@@ -49,6 +51,12 @@ def train_cli(
         console.print(f"[yellow]Stopped ({result.stopped}): kept the best model so far.[/]")
     console.print(f"[green]✔[/] Model [bold]{result.version}[/] at {result.path} ({result.seconds:.0f} s)")
     console.print(f"  dev:  {_scores_line(result.dev_scores)}\n  test: {_scores_line(result.test_scores)}")
+    roles = result.meta.get("treffpunkt", {}).get("roles", {})
+    if roles.get("kind") == "classifier":
+        console.print(f"  roles: classifier from {roles.get('relations_reached')} gold relations ({roles.get('file')}; "
+                      f"{roles.get('relations_unreachable')} unreachable, see roles.json)")
+    elif roles:
+        console.print(f"  roles: heuristic (configs/roles.yaml) — {roles.get('reason')}")
     if result.wandb_path:
         console.print(f"  wandb: {result.wandb_path}")
 
@@ -75,7 +83,7 @@ def evaluate_cli(
     data: Annotated[Path | None, typer.Option("--data", help="Converted export folder (default: the model's training data).")] = None,
     split: Annotated[str, typer.Option("--split", help="train, dev or test.")] = "test",
 ) -> None:
-    """Score a model version: NER and event P/R/F per label, event confusion matrix, speed."""
+    """Score a model version: NER, event and actor-role P/R/F per label, event confusion matrix, speed."""
     from training.evaluate import confusion_table, evaluate, scores_table
 
     result = evaluate(current(), version, data=data, split=split)
@@ -130,6 +138,30 @@ def models_list_cli() -> None:
             v.version + status, v.created or "-", Path(v.data).name if v.data else "-", _scores_line(v.dev_scores), _scores_line(v.test_scores), f"{v.size_bytes / 1e6:.1f} MB"
         )
     console.print(table)
+    curves = _curve_reports(current().root / "curves")
+    if curves:
+        table = Table(title="Learning curves (train-curve, dev score by share of training docs)")
+        for col in ("run", "config", "data", "25 %", "50 %", "75 %", "100 %", "more data helps?"):
+            table.add_column(col)
+        for name, report in curves:
+            by_share = {round(p["fraction"] * 100): p["score"] for p in report.get("points", [])}
+            table.add_row(name, str(report.get("config", "-")), Path(str(report.get("data", ""))).name or "-",
+                          *(f"{by_share[k]:.3f}" if k in by_share else "-" for k in (25, 50, 75, 100)),
+                          "yes" if report.get("more_data_helps") else "no")
+        console.print(table)
+
+
+def _curve_reports(folder: Path, newest: int = 5) -> list[tuple[str, dict]]:
+    """The newest train-curve JSON reports (name, content); unreadable ones are listed as such, not hidden."""
+    import json
+
+    out = []
+    for path in sorted(folder.glob("train-curve-*.json"), reverse=True)[:newest]:
+        try:
+            out.append((path.stem.removeprefix("train-curve-"), json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            out.append((path.stem + " (unreadable)", {}))
+    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""Evaluate a model version on a DocBin split: NER and sentence-event P/R/F, event confusion matrix, speed.
+"""Evaluate a model version on a DocBin split: NER, sentence-event and actor-role P/R/F, event confusion matrix, speed.
 
 :func:`score_docs` is a plain function over (gold, predicted) docs so other commands (``compare``'s
 bootstrap over documents) can reuse it on any subset.
@@ -75,11 +75,37 @@ def event_confusion(gold_docs: Sequence[Any], pred_docs: Sequence[Any], key: str
     return {g: {p: matrix[g, p] for p in labels} for g in labels}
 
 
-def score_docs(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], labels: Any = None) -> dict[str, Any]:
+def score_role_layer(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], assigner: Any) -> dict[str, Any]:
+    """Role-level P/R/F (per role, micro, macro) of a role assigner, measured two ways.
+
+    ``roles_*``: end to end — the assigner on the *predicted* events and entities, as ``predict`` writes records;
+    ``roles_given_gold``: the assigner on the gold event sentences and gold entities, so role errors are not
+    confounded with NER/event errors. Matching rules: :func:`training.roles.score_roles`.
+    """
+    from training.roles import gold_events, pairs_for_doc, score_roles
+
+    def flat(scores: dict[str, Any]) -> dict[str, Any]:
+        per = {role: {"p": v["p"], "r": v["r"], "f": v["f"], "support": v["n_gold"]} for role, v in scores["per_role"].items()}
+        micro = scores["micro"]
+        return {"p": micro["p"], "r": micro["r"], "f": micro["f"], "macro_f": sum(v["f"] for v in per.values()) / len(per) if per else 0.0,
+                "support": micro["n_gold"], "predicted": micro["n_pred"], "per_type": per}
+
+    e2e = flat(score_roles(gold_docs, [pairs_for_doc(doc, assigner) for doc in predicted_docs]))
+    given = flat(score_roles(gold_docs, [pairs_for_doc(doc, assigner, gold_events(doc)) for doc in gold_docs]))
+    return {
+        "roles_kind": assigner.kind,
+        "roles_p": e2e["p"], "roles_r": e2e["r"], "roles_f": e2e["f"], "roles_macro_f": e2e["macro_f"],
+        "roles_support": e2e["support"], "roles_per_type": e2e["per_type"],
+        "roles_given_gold": given,
+    }
+
+
+def score_docs(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], labels: Any = None, *, roles: Any = None) -> dict[str, Any]:
     """All evaluation numbers for aligned gold/predicted docs (same texts, same order).
 
     ``labels``: a Schema, or a mapping/obj with ``entity_labels``/``event_labels`` so absent labels still show
-    with zero support; None scores only the labels that occur.
+    with zero support; None scores only the labels that occur. ``roles``: a role assigner
+    (:func:`training.roles.role_assigner`) to score actor roles too (:func:`score_role_layer`).
     """
     if len(gold_docs) != len(predicted_docs):
         raise InputError(f"Cannot score {len(predicted_docs)} predicted docs against {len(gold_docs)} gold docs.")
@@ -89,6 +115,8 @@ def score_docs(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], labels: 
     scores.update(score_ents(pairs, ent_labels))
     scores.update(score_event_pairs(((event_pairs(g), event_pairs(p)) for g, p in pairs), evt_labels))
     scores["events_confusion"] = event_confusion(gold_docs, predicted_docs)
+    if roles is not None:
+        scores.update(score_role_layer(gold_docs, predicted_docs, roles))
     scores["n_docs"] = len(gold_docs)
     scores["n_words"] = sum(len(d) for d in gold_docs)
     return scores
@@ -112,9 +140,9 @@ def predict_docs(nlp: Any, gold_docs: Sequence[Any], *, batch_size: int = 64) ->
     return predicted, (words / seconds if seconds > 0 else 0.0)
 
 
-def evaluate_nlp(nlp: Any, gold_docs: Sequence[Any], labels: Any = None) -> dict[str, Any]:
+def evaluate_nlp(nlp: Any, gold_docs: Sequence[Any], labels: Any = None, *, roles: Any = None) -> dict[str, Any]:
     predicted, wps = predict_docs(nlp, gold_docs)
-    scores = score_docs(gold_docs, predicted, labels)
+    scores = score_docs(gold_docs, predicted, labels, roles=roles)
     scores["words_per_second"] = wps
     return scores
 
@@ -154,7 +182,8 @@ def evaluate(ws: Workspace, version: str | Path, *, data: Path | None = None, sp
         raise InputError(f"{model_dir.name} does not record its data folder.", hint="Pass --data DIR.")
     nlp = spacy.load(model_dir)
     gold = read_docbin(folder / f"{split}.spacy", nlp.vocab)
-    scores = evaluate_nlp(nlp, gold, load_schema(ws.schema_path))
+    schema = load_schema(ws.schema_path)
+    scores = evaluate_nlp(nlp, gold, schema, roles=version_roles(ws, model_dir, schema))
     report = model_dir / f"evaluation-{split}.json"
     write_json(report, {"version": model_dir.name, "split": split, "data": str(folder), "scores": scores})
     run_path = None
@@ -168,30 +197,48 @@ def evaluate(ws: Workspace, version: str | Path, *, data: Path | None = None, sp
     return EvaluateResult(model_dir.name, split, folder, scores, report, run_path)
 
 
+def version_roles(ws: Workspace, model_dir: Path, schema: Any) -> Any:
+    """The role assigner ``predict`` uses for this version: its trained classifier, else the configured heuristic."""
+    from training.roles import load_roles, load_roles_config, role_assigner
+
+    model = load_roles(model_dir)
+    return model if model is not None else role_assigner(None, schema, load_roles_config(ws.config_path("roles.yaml"), schema))
+
+
 def log_scores(tracker: Any, scores: dict[str, Any], prefix: str = "") -> None:
     """Final numbers to a tracker: scalars in the summary, per-label tables and the confusion matrix as tables."""
     scalars = {f"{prefix}{k}": v for k, v in scores.items() if isinstance(v, int | float)}
+    given = scores.get("roles_given_gold") or {}
+    scalars.update({f"{prefix}roles_given_gold_{k}": given[k] for k in ("p", "r", "f") if k in given})
     tracker.log(scalars)
     tracker.summary(scalars)
-    for kind in ("ents", "events"):
-        rows = [[label, v["p"], v["r"], v["f"], v["support"]] for label, v in scores.get(f"{kind}_per_type", {}).items()]
+    for kind in ("ents", "events", "roles"):
+        if f"{kind}_per_type" not in scores:
+            continue
+        rows = [[label, v["p"], v["r"], v["f"], v["support"]] for label, v in scores[f"{kind}_per_type"].items()]
         tracker.table(f"{prefix}{kind}_per_label", ["label", "p", "r", "f", "support"], rows)
     matrix = scores.get("events_confusion", {})
     tracker.table(f"{prefix}events_confusion", ["gold", "predicted", "count"], [[g, p, n] for g, row in matrix.items() for p, n in row.items()])
 
 
 def scores_table(scores: dict[str, Any], title: str) -> Any:
-    """A rich table of per-label and overall P/R/F for entities and events."""
+    """A rich table of per-label and overall P/R/F for entities, events and (when scored) actor roles."""
     from rich.table import Table
 
     table = Table(title=title)
     for col in ("layer", "label", "P", "R", "F", "support"):
         table.add_column(col, justify="left" if col in {"layer", "label"} else "right")
-    for kind, name in (("ents", "entities"), ("events", "events")):
+    layers = [("ents", "entities"), ("events", "events")]
+    if "roles_per_type" in scores:
+        layers.append(("roles", f"roles ({scores.get('roles_kind', '?')})"))
+    for kind, name in layers:
         for label, v in scores.get(f"{kind}_per_type", {}).items():
             table.add_row(name, label, f"{v['p']:.3f}", f"{v['r']:.3f}", f"{v['f']:.3f}", str(v["support"]))
         table.add_row(name, "[bold]micro[/]", f"{scores.get(f'{kind}_p', 0):.3f}", f"{scores.get(f'{kind}_r', 0):.3f}", f"{scores.get(f'{kind}_f', 0):.3f}", "", end_section=False)
         table.add_row(name, "[bold]macro[/]", "", "", f"{scores.get(f'{kind}_macro_f', 0):.3f}", "", end_section=True)
+    given = scores.get("roles_given_gold")
+    if given:
+        table.add_row("roles | gold events+ents", "[bold]micro[/]", f"{given['p']:.3f}", f"{given['r']:.3f}", f"{given['f']:.3f}", str(given["support"]))
     return table
 
 

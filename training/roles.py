@@ -273,7 +273,8 @@ class RoleModel:
         return [[(ent, str(label)) for ent in ents if (label := next(labels)) != NONE] for ents in per_event]
 
 
-def _gold_events(doc: Any) -> list[Any]:
+def gold_events(doc: Any) -> list[Any]:
+    """The gold event sentences of a converted doc (``doc.spans["events"]``, else derived from the relations)."""
     if "events" in doc.spans and len(doc.spans["events"]):
         return list(doc.spans["events"])
     # no sentence-level gold: derive it from the relations' trigger spans
@@ -320,7 +321,7 @@ def training_pairs(docs: Iterable[Any], schema: Schema, lexicon: dict[str, set[s
         for pair in gold_pairs(doc):
             gold[(pair.event_label, pair.event_start, pair.arg_start, pair.arg_end)].append(pair.role)
         used = set()
-        for event in _gold_events(doc):
+        for event in gold_events(doc):
             ents = candidates(doc, event)
             for i, ent in enumerate(ents):
                 key = (event.label_, event.start_char, ent.start_char, ent.end_char)

@@ -3,6 +3,11 @@
 The version directory ``models/<name>-<NNN>/`` is itself the best pipeline (chosen on dev only) with
 ``model-last/`` inside; ``meta.json`` gains a ``treffpunkt`` block recording data, hashes, config, scores and run.
 The test split is scored once, at the end, never for model selection.
+
+After the spaCy pipeline, the actor-role classifier (:mod:`training.roles`) is fitted on the training split's gold
+relations and saved as ``roles.joblib`` in the version directory; when no relations were annotated it is not, and
+``predict``/``evaluate`` use the documented heuristic (``configs/roles.yaml``). ``meta.json`` records which
+(``treffpunkt.roles.kind``), and ``roles.json`` holds the full fitting report.
 """
 
 from __future__ import annotations
@@ -250,7 +255,8 @@ def train(
     from spacy.training.initialize import init_nlp
 
     from annotation.schema import load_schema
-    from training.evaluate import evaluate_nlp, log_scores, read_docbin
+    from training.evaluate import evaluate_nlp, log_scores, read_docbin, version_roles
+    from training.roles import train_roles
     from training.tracking import start_run
 
     ws.ensure()
@@ -283,8 +289,12 @@ def train(
 
     _promote(staging, vdir)
     best = spacy.load(vdir)
-    dev_scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema)
-    test_scores = evaluate_nlp(best, read_docbin(folder / "test.spacy", best.vocab), schema) if (folder / "test.spacy").exists() else {}
+    # roles learn from the training split only (like the pipeline); dev/test below score them end to end
+    roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema)
+    assigner = version_roles(ws, vdir, schema)
+    dev_scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema, roles=assigner)
+    test_scores = (evaluate_nlp(best, read_docbin(folder / "test.spacy", best.vocab), schema, roles=assigner)
+                   if (folder / "test.spacy").exists() else {})
     meta = versions.read_meta(vdir)
     meta["treffpunkt"] = {
         "version": version,
@@ -300,6 +310,7 @@ def train(
         "best_dev_score": loop.best_score,
         "stopped": loop.stopped,
         "interrupted": loop.stopped == "interrupted",
+        "roles": roles_record(roles),
         "dev_scores": dev_scores,
         "test_scores": test_scores,
         "wandb_run": tracker.path if tracker is not None else None,
@@ -322,6 +333,21 @@ def train(
         wandb_path=meta["treffpunkt"]["wandb_run"],
         meta=meta,
     )
+
+
+def roles_record(result: Any) -> dict[str, Any]:
+    """What meta.json says about the role assigner: classifier (and what it learned from) or heuristic (and why)."""
+    report = result.report
+    record: dict[str, Any] = {"kind": result.kind, "file": result.path.name if result.path else None}
+    if result.kind == "heuristic":
+        record["reason"] = report.get("reason")
+        record["heuristic"] = "configs/roles.yaml (heuristic section)"
+    else:
+        unreachable = report.get("relations_unreachable", [])
+        record.update({"pairs": report.get("pairs"), "label_counts": report.get("label_counts"),
+                       "relations_reached": report.get("relations_reached"), "relations_unreachable": len(unreachable),
+                       "report": "roles.json"})
+    return record
 
 
 def step_scores(info: Mapping[str, Any]) -> dict[str, Any]:
