@@ -52,6 +52,7 @@ def _mount() -> None:
     from annotation.cli_corpus import app as corpus_app
     from annotation.cli_studio import app as studio_app
     from training.cli import register as register_training
+    from training.cli_compare import register as register_compare
     from treffpunkt.cli_root import register as register_root
 
     register_root(app)
@@ -59,6 +60,7 @@ def _mount() -> None:
     app.add_typer(studio_app, name="studio", no_args_is_help=True, help="Run the workspace's local Label Studio server.")
     app.add_typer(annotate_app, name="annotate", no_args_is_help=True, help="Label Studio project: setup, push, pull, convert.")
     register_training(app)
+    register_compare(app)
 
 
 _mount()

@@ -1,0 +1,243 @@
+"""compare: hand-checked deltas and bootstrap intervals on constructed docs, the overlap refusal, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin, Span
+
+from training.compare import MICRO, TrainingOverlap, compare_docs, overlapping_docs
+from training.evaluate import score_docs
+from training.roles import RolePair, score_roles
+
+TEXT = "Anna traf Bernd in Berlin. Carl rief Dora an."
+
+
+@pytest.fixture
+def nlp():
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _doc(nlp, ents, events=((), ()), article="a"):
+    """ents: (surface, label); events: labels per sentence."""
+    doc = nlp(TEXT)
+    doc.ents = [doc.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=lab) for s, lab in ents]
+    doc.spans["events"] = [Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, events) for lab in labs]
+    doc.user_data["meta"] = {"article_id": article}
+    return doc
+
+
+GOLD_ENTS = [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE")]
+
+
+def _twenty(nlp):
+    """20 gold docs; v1 finds everything; v2 misses all entities in docs 10-19 (and invents none)."""
+    gold = [_doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"]), article=f"a{i}") for i in range(20)]
+    v1 = [_doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"])) for _ in range(20)]
+    v2 = [_doc(nlp, GOLD_ENTS if i < 10 else [], (["VISIT"], ["PHONE"])) for i in range(20)]
+    return gold, v1, v2
+
+
+def test_compare_deltas_hand_computed(nlp):
+    gold, v1, v2 = _twenty(nlp)
+    c = compare_docs(gold, {"v1": v1, "v2": v2}, n_boot=500, seed=1)
+    # v2 entities: tp 30, fp 0, fn 30 -> P 1, R 0.5, F 2/3; PER: tp 20 fn 20 -> 2/3; GPE: tp 10 fn 10 -> 2/3
+    micro = c.row("ents", MICRO)
+    assert micro.support == 60
+    assert micro.scores["v1"]["f"] == pytest.approx(1.0)
+    assert micro.scores["v2"]["p"] == pytest.approx(1.0)
+    assert micro.scores["v2"]["r"] == pytest.approx(0.5)
+    assert micro.scores["v2"]["f"] == pytest.approx(2 / 3)
+    assert (micro.scores["v2"]["tp"], micro.scores["v2"]["fp"], micro.scores["v2"]["fn"]) == (30, 0, 30)
+    d = micro.deltas["v2"]
+    assert d["delta"] == pytest.approx(-1 / 3)
+    # the true delta lies inside the paired interval, which excludes 0: all 2^-20 resamples would need docs 0-9 only
+    assert d["low"] <= -1 / 3 <= d["high"]
+    assert d["high"] < 0 and d["significant"]
+    assert c.row("ents", "PER").deltas["v2"]["delta"] == pytest.approx(-1 / 3)
+    # events are identical in both versions: delta exactly 0 in every resample, not significant
+    ev = c.row("events", MICRO).deltas["v2"]
+    assert (ev["delta"], ev["low"], ev["high"], ev["significant"]) == (0.0, 0.0, 0.0, False)
+    # v1 is perfect in every resample, so its own F1 interval is the point 1.0
+    assert (micro.scores["v1"]["f_low"], micro.scores["v1"]["f_high"]) == (1.0, 1.0)
+
+
+def test_compare_small_sample_not_significant(nlp):
+    # 4 docs, v2 misses docs 2 and 3: a resample of only docs 0 and 1 (prob 1/16 > 2.5 %) has delta 0
+    gold = [_doc(nlp, GOLD_ENTS, article=f"a{i}") for i in range(4)]
+    v2 = [_doc(nlp, GOLD_ENTS if i < 2 else []) for i in range(4)]
+    d = compare_docs(gold, {"v1": gold, "v2": v2}, n_boot=2000, seed=0).row("ents", MICRO).deltas["v2"]
+    assert d["delta"] == pytest.approx(-1 / 3)
+    assert d["high"] == pytest.approx(0.0) and not d["significant"]
+    assert d["low"] <= -1 / 3
+
+
+def test_compare_identical_versions_zero_delta(nlp):
+    gold, v1, _ = _twenty(nlp)
+    pred = [_doc(nlp, [("Anna", "PER"), ("Berlin", "ORG")], (["VISIT"], [])) for _ in range(20)]
+    c = compare_docs(gold, {"a": pred, "b": list(pred)}, n_boot=300)
+    for row in c.rows:
+        assert row.deltas["b"] == {"delta": 0.0, "low": 0.0, "high": 0.0, "significant": False}
+    # and a non-trivial F1 with a real interval: 1 tp, 1 fp, 2 fn per doc -> F = 2/5
+    assert c.row("ents", MICRO).scores["a"]["f"] == pytest.approx(0.4)
+
+
+def test_compare_point_estimates_equal_score_docs(nlp):
+    gold = [_doc(nlp, GOLD_ENTS + [("Dora", "PER")], (["VISIT"], ["PHONE", "REJECT"]), article=f"a{i}") for i in range(3)]
+    preds = [_doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE")], (["VISIT"], ["VISIT"])),
+             _doc(nlp, [("Anna", "PER")], ([], ["PHONE"])),
+             _doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"]))]
+    c = compare_docs(gold, {"v": preds}, n_boot=50)
+    ref = score_docs(gold, preds)
+    for layer in ("ents", "events"):
+        assert c.row(layer, MICRO).scores["v"]["f"] == pytest.approx(ref[f"{layer}_f"])
+        for label, vals in ref[f"{layer}_per_type"].items():
+            row = c.row(layer, label)
+            assert row.scores["v"]["f"] == pytest.approx(vals["f"]) and row.support == vals["support"]
+    assert c.confusion["v"] == ref["events_confusion"]
+
+
+def test_compare_roles_match_score_roles(nlp):
+    gold = _doc(nlp, GOLD_ENTS, (["VISIT"], []))
+    t = TEXT.index("traf")
+    gold.user_data["relations"] = [
+        {"event": [t, t + 4], "event_label": "VISIT", "arg": [0, 4], "arg_label": "PER", "role": "visitor"},
+        {"event": [t, t + 4], "event_label": "VISIT", "arg": [10, 15], "arg_label": "PER", "role": "host"},
+    ]
+    sent = next(gold.sents)
+    pred = [RolePair("VISIT", sent.start_char, sent.end_char, 0, 4, "PER", "visitor"),
+            RolePair("VISIT", sent.start_char, sent.end_char, 19, 25, "GPE", "host")]
+    c = compare_docs([gold], {"v": [gold]}, roles={"v": [pred]}, n_boot=20)
+    ref = score_roles([gold], [pred])
+    assert c.row("roles", MICRO).scores["v"]["f"] == pytest.approx(ref["micro"]["f"]) == pytest.approx(0.5)
+    host = c.errors["v"]["roles"]["host"]
+    assert [r["text"] for r in host["fp"]] == ["Berlin"] and [r["text"] for r in host["fn"]] == ["Bernd"]
+
+
+def test_compare_lists_false_positives_and_negatives(nlp):
+    gold = [_doc(nlp, GOLD_ENTS, article="art-7")]
+    pred = [_doc(nlp, [("Anna", "PER"), ("Bernd", "ORG")])]
+    c = compare_docs(gold, {"v": pred}, n_boot=10)
+    ents = c.errors["v"]["ents"]
+    assert ents["ORG"]["fp"] == [{"doc": "art-7", "start": 10, "end": 15, "text": "Bernd"}]
+    assert ents["PER"]["fn"] == [{"doc": "art-7", "start": 10, "end": 15, "text": "Bernd"}]
+    assert ents["GPE"]["fn"][0]["text"] == "Berlin"
+
+
+def test_compare_disagreements_are_sentences_where_versions_differ(nlp):
+    gold = [_doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"]))]
+    a = [_doc(nlp, GOLD_ENTS, (["VISIT"], []))]
+    b = [_doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"]))]
+    c = compare_docs(gold, {"a": a, "b": b}, n_boot=10)
+    assert c.n_disagreements == 1
+    ex = c.disagreements[0]
+    assert ex["text"] == "Carl rief Dora an."
+    assert ex["views"]["a"]["events"] == [] and ex["views"]["b"]["events"] == ["PHONE"] and ex["views"]["gold"]["events"] == ["PHONE"]
+
+
+def test_compare_overlap_by_article_id_or_text(nlp):
+    gold = [_doc(nlp, [], article="x1"), _doc(nlp, [], article="x2")]
+    other = nlp("Ein ganz anderer Text.")
+    other.user_data["meta"] = {"article_id": "x2"}
+    same_text = _doc(nlp, [], article=None)
+    assert overlapping_docs(gold, [other]) == ["x2"]
+    assert overlapping_docs(gold, [same_text]) == ["x1", "x2"]  # both gold docs have that text
+    assert overlapping_docs(gold[:1], [nlp("Nichts gemein.")]) == []
+
+
+# --------------------------------------------------------------------------- with trained versions
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, training_data):
+    """Two fast versions trained on the conftest data (different seeds) in one workspace."""
+    import os
+
+    from annotation.workspace import init_workspace
+    from training.train import train
+
+    os.environ.setdefault("WANDB_MODE", "offline")
+    ws = init_workspace(tmp_path_factory.mktemp("cmp") / "ws")
+    overrides = {"training.max_steps": 30, "training.eval_frequency": 10}
+    a = train(ws, config="fast", data=training_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO())
+    b = train(ws, config="fast", data=training_data, name="m", seed=1, overrides=overrides, track=False, stdout=io.StringIO())
+    return ws, a.version, b.version
+
+
+@pytest.mark.slow
+def test_compare_versions_on_test_split(trained, training_data, tmp_path, monkeypatch):
+    from training.compare import compare
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    ws, a, b = trained
+    result = compare(ws, [a, b], data=training_data, n_boot=200, report=tmp_path / "rep")
+    assert result.versions == [a, b] and result.comparison.n_docs == 3
+    assert not result.overlap
+    assert any("Only 3 gold docs" in w for w in result.warnings)
+    for v in (a, b):
+        assert result.comparison.row("ents", MICRO).scores[v]["f"] == pytest.approx(result.scores[v]["ents_f"])
+    saved = json.loads(result.json_path.read_text(encoding="utf-8"))
+    assert saved["versions"] == [a, b] and saved["rows"]
+    assert result.report is not None and result.report.html.exists()
+    assert result.wandb_path and Path(result.wandb_path).exists()
+
+
+@pytest.mark.slow
+def test_compare_refuses_overlap(trained, training_data, tmp_path, monkeypatch):
+    from training.compare import compare
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    ws, a, b = trained
+    with pytest.raises(TrainingOverlap) as err:
+        compare(ws, [a, b], data=training_data, split="train", n_boot=10)
+    assert "12 of the 12 gold docs" in err.value.message and "--allow-overlap" in err.value.hint
+    loud = compare(ws, [a, b], data=training_data, split="dev", n_boot=10, allow_overlap=True)
+    assert set(loud.overlap) == {a, b} and len(loud.overlap[a]) == 3
+    assert any("optimistic" in w for w in loud.warnings)
+    # a new export holding one training doc in its test split is caught by article id
+    folder = tmp_path / "new"
+    folder.mkdir()
+    vocab = spacy.blank("de").vocab
+    train_docs = list(DocBin().from_disk(training_data / "train.spacy").get_docs(vocab))
+    test_docs = list(DocBin().from_disk(training_data / "test.spacy").get_docs(vocab))
+    DocBin(docs=[*test_docs, train_docs[4]], store_user_data=True).to_disk(folder / "test.spacy")
+    with pytest.raises(TrainingOverlap, match="1 of the 4 gold docs"):
+        compare(ws, [a], data=folder, n_boot=10)
+
+
+@pytest.mark.slow
+def test_compare_refuses_when_training_data_changed(trained, training_data, tmp_path, monkeypatch):
+    from training.compare import compare
+    from training.versions import read_meta, resolve
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    ws, a, _ = trained
+    moved = tmp_path / "copy"
+    shutil.copytree(resolve(ws, a), moved)
+    meta = read_meta(moved)
+    meta["treffpunkt"]["data"]["folder"] = str(tmp_path / "gone")
+    (moved / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(TrainingOverlap, match="no longer exists"):
+        compare(ws, [moved], data=training_data, n_boot=10)
+
+
+@pytest.mark.slow
+def test_compare_cli_smoke(trained, training_data, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from treffpunkt.cli import app
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    ws, a, b = trained
+    out = tmp_path / "report"
+    run = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, b, "--data", str(training_data), "--n-boot", "50", "--report", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "entities" in run.output and f"ΔF {b}" in run.output
+    assert (out / "report.html").exists() and (out / "compare.json").exists()
+    refused = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, "--data", str(training_data), "--split", "train"])
+    assert refused.exit_code == 1 and "--allow-overlap" in refused.output and "Traceback" not in refused.output
