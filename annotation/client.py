@@ -105,32 +105,45 @@ def _remembered_url(ws: Workspace) -> str | None:
 class Studio:
     """The SDK client plus our error mapping and retry policy. Use :meth:`call` for every request."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self, conn: Connection, *, timeout: float | None = None, attempts: int | None = None, backoff: float | None = None
+    ) -> None:
         from label_studio_sdk import LabelStudio
 
         self.url = conn.url
         self.connection = conn
+        # Read at call time, not at import, so a test or a caller can tune the module defaults.
+        self.attempts = max(1, MAX_ATTEMPTS if attempts is None else attempts)
+        self.backoff = BACKOFF_S if backoff is None else backoff
         # max_retries=0: the one retry policy is ours (call), so bounds and messages are consistent.
         self.sdk: LabelStudio = LabelStudio(
-            base_url=conn.url, api_key=conn.api_key.get_secret_value(), timeout=REQUEST_TIMEOUT_S, max_retries=0
+            base_url=conn.url,
+            api_key=conn.api_key.get_secret_value(),
+            timeout=REQUEST_TIMEOUT_S if timeout is None else timeout,
+            max_retries=0,
         )
 
-    def call(self, fn: Callable[..., T], *args: Any, what: str = "request", **kwargs: Any) -> T:
-        """Run one SDK call with bounded retries (timeouts, dropped connections, 5xx) and typed errors."""
+    def call(self, fn: Callable[..., T], *args: Any, what: str = "request", idempotent: bool = True, **kwargs: Any) -> T:
+        """Run one SDK call with bounded retries (timeouts, dropped connections, 5xx) and typed errors.
+
+        ``idempotent=False`` (imports, creations) retries only failures where the server cannot have acted on the
+        request (it was never sent, or the server said it is busy): a lost answer to an import must not import twice.
+        """
         from label_studio_sdk.core.api_error import ApiError
 
         last: Exception | None = None
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(self.attempts):
             if attempt:
-                time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+                time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 return fn(*args, **kwargs)
             except httpx.ConnectError as err:
-                raise StudioUnreachable(
-                    f"Label Studio at {self.url} did not answer ({what}).",
-                    hint="Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL.",
-                ) from err
-            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as err:
+                raise unreachable(self.connection, what) from err
+            except (httpx.ConnectTimeout, httpx.PoolTimeout) as err:  # never sent: safe to repeat
+                last = err
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as err:
+                if not idempotent:
+                    raise _maybe_applied(self.url, what, err) from err
                 last = err
             except ApiError as err:
                 code = err.status_code or 0
@@ -140,14 +153,37 @@ class Studio:
                         hint="Check LABEL_STUDIO_API_KEY, or unset it to use the workspace server's token "
                         "(.treffpunkt/credentials.json).",
                     ) from err
-                if code >= 500 or code in (408, 429):
+                if code in (429, 503) or (idempotent and (code >= 500 or code == 408)):
                     last = err
                     continue
+                if code >= 500 or code == 408:  # not idempotent: the server may have done part of the work
+                    raise _maybe_applied(self.url, what, err) from err
                 raise StudioRequestFailed(f"Label Studio refused the {what} ({code}): {_body(err)}") from err
         raise StudioRequestFailed(
-            f"Label Studio at {self.url} kept failing the {what} after {MAX_ATTEMPTS} attempts: {_describe(last)}",
+            f"Label Studio at {self.url} kept failing the {what} after {self.attempts} attempts: {_describe(last)}",
             hint="Check the server's log (`treffpunkt studio status` shows where it is) and retry.",
         ) from last
+
+
+def unreachable(conn: Connection, what: str | None = None) -> StudioUnreachable:
+    """The error for "nothing answers at the URL", with a hint that fits where the URL came from."""
+    during = f" ({what})" if what else ""
+    if conn.source == "environment":
+        hint = (
+            f"LABEL_STUDIO_URL is set to {conn.url}: start that server or correct the URL, "
+            "or unset LABEL_STUDIO_URL to use this workspace's own server (`treffpunkt studio start`)."
+        )
+    else:
+        hint = "Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL."
+    return StudioUnreachable(f"Label Studio at {conn.url} did not answer{during}.", hint=hint)
+
+
+def _maybe_applied(url: str, what: str, err: Exception) -> StudioRequestFailed:
+    return StudioRequestFailed(
+        f"The {what} to Label Studio at {url} failed without a complete answer ({_describe(err)}); it may or may "
+        "not have been applied, so it was not repeated.",
+        hint="Rerun the command: it reads back what the server has and sends only what is missing.",
+    )
 
 
 def _body(err: Any) -> str:
@@ -163,14 +199,35 @@ def _describe(err: Exception | None) -> str:
     return f"HTTP {code}" if code else type(err).__name__
 
 
-def connect(ws: Workspace) -> Studio:
+def connect(ws: Workspace, *, attempts: int | None = None, backoff: float | None = None) -> Studio:
     """A ready :class:`Studio` for the workspace; fails fast with a clear message if nothing answers."""
-    from annotation import studio
-
     conn = connection(ws)
-    if not studio.healthy(conn.url, timeout=5.0):
-        raise StudioUnreachable(
-            f"Label Studio at {conn.url} did not answer.",
-            hint="Start it with `treffpunkt studio start` or set LABEL_STUDIO_URL.",
-        )
-    return Studio(conn)
+    probe(conn, attempts=attempts, backoff=backoff)
+    return Studio(conn, attempts=attempts, backoff=backoff)
+
+
+def probe(conn: Connection, *, attempts: int | None = None, backoff: float | None = None, timeout: float = 5.0) -> None:
+    """GET /health: refused connection → :class:`StudioUnreachable` at once; 5xx and timeouts are retried."""
+    attempts = max(1, MAX_ATTEMPTS if attempts is None else attempts)
+    backoff = BACKOFF_S if backoff is None else backoff
+    last: str = "no answer"
+    attempt = 0
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+        try:
+            response = httpx.get(f"{conn.url}/health", timeout=timeout)
+        except httpx.ConnectError as err:
+            raise unreachable(conn) from err
+        except httpx.TransportError as err:
+            last = type(err).__name__
+            continue
+        if response.status_code == 200:
+            return
+        last = f"HTTP {response.status_code}"
+        if response.status_code < 500 and response.status_code not in (408, 429):
+            break  # something answers, but not Label Studio's health check: no use repeating
+    raise StudioUnreachable(
+        f"Label Studio at {conn.url} did not report healthy ({last}, {attempt + 1} attempt(s)).",
+        hint="Check that LABEL_STUDIO_URL points to a Label Studio server and see its log; then retry.",
+    )

@@ -113,7 +113,8 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 def import_chunk(studio: Studio, project_id: int, tasks: list[dict[str, Any]]) -> int:
     """One bulk import request; returns the number of tasks the server created."""
-    response = studio.call(studio.sdk.projects.import_tasks, project_id, request=tasks, what="task import")
+    # idempotent=False: a lost answer must not import the chunk twice; a rerun of push fills in what is missing.
+    response = studio.call(studio.sdk.projects.import_tasks, project_id, request=tasks, what="task import", idempotent=False)
     count = getattr(response, "task_count", None)
     return int(count) if count is not None else len(tasks)
 
