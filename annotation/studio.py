@@ -3,6 +3,10 @@
 Data (SQLite, media) live under ``.treffpunkt/studio/`` (0700); the generated admin login and API token in
 ``.treffpunkt/credentials.json`` (0600); pid, port and log file in ``.treffpunkt/studio.json`` and
 ``.treffpunkt/studio.log``. The token is never printed, only where it is stored.
+
+For a team, the database can be PostgreSQL instead of SQLite: ``studio start --database postgresql://...`` (remembered
+in ``.treffpunkt/database.json``, 0600) or ``TREFFPUNKT_STUDIO_DATABASE`` in the environment / the workspace's ``.env``.
+Only the URL with the password masked is ever printed or written elsewhere.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from annotation.errors import TreffpunktError
 from annotation.io import write_json
@@ -30,6 +37,13 @@ DEFAULT_PORT = 8080
 #: First start runs all migrations (~45 s on a quiet machine); later starts take ~8 s.
 START_TIMEOUT_S = 240.0
 ADMIN_EMAIL = "admin@treffpunkt.local"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+DATABASE_ENV = "TREFFPUNKT_STUDIO_DATABASE"
+#: ``--database sqlite`` switches a workspace back to its SQLite file (and forgets a remembered PostgreSQL URL).
+SQLITE = "sqlite"
+#: Label Studio reads each setting as LABEL_STUDIO_<NAME>, HEARTEX_<NAME> or <NAME> (first wins), so stale prefixed
+#: values in the caller's environment would silently override ours: they are removed before the server starts.
+_DB_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
 
 
 class StudioError(TreffpunktError):
@@ -47,6 +61,158 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class Database:
+    """A PostgreSQL database for Label Studio, parsed from ``postgresql://user:password@host:port/name``."""
+
+    name: str
+    user: str
+    password: SecretStr
+    host: str = "localhost"
+    port: int = 5432
+    sslmode: str | None = None
+
+    @property
+    def masked_url(self) -> str:
+        """The URL for display: the password is replaced by ``***`` (and left out entirely when there is none)."""
+        secret = ":***" if self.password.get_secret_value() else ""
+        host = self.host if not self.host.startswith("/") else ""
+        query = f"?host={self.host}" if self.host.startswith("/") else ""
+        if self.sslmode:
+            query += ("&" if query else "?") + f"sslmode={self.sslmode}"
+        return f"postgresql://{quote(self.user, safe='')}{secret}@{host}:{self.port}/{quote(self.name, safe='')}{query}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables Label Studio's settings read (``DJANGO_DB=default`` selects PostgreSQL)."""
+        env = {
+            "DJANGO_DB": "default",
+            "POSTGRE_NAME": self.name,
+            "POSTGRE_USER": self.user,
+            # Empty means "no password": Django then leaves it to libpq (PGPASSWORD, ~/.pgpass).
+            "POSTGRE_PASSWORD": self.password.get_secret_value(),
+            "POSTGRE_HOST": self.host,
+            "POSTGRE_PORT": str(self.port),
+        }
+        if self.sslmode:
+            env["PGSSLMODE"] = self.sslmode  # Label Studio has no setting for it; libpq reads it from the environment
+        return env
+
+    def __repr__(self) -> str:  # the dataclass repr would be safe (SecretStr), this one is also readable
+        return f"Database({self.masked_url!r})"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="ignore")
+
+    database: SecretStr | None = Field(default=None, validation_alias=AliasChoices(DATABASE_ENV))
+
+
+def parse_database_url(url: str) -> Database:
+    """Parse a ``postgresql://`` URL (user and password percent-encoded; ``?host=/dir`` for a unix socket)."""
+    parts = urlsplit(url.strip())
+    # Never echo the URL itself in errors: it may hold the password.
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        raise StudioError(
+            f"The database URL must start with postgresql:// (got {parts.scheme or 'no scheme'}://…).",
+            hint="Use --database postgresql://USER:PASSWORD@HOST:PORT/DATABASE, or --database sqlite for the workspace's SQLite file.",
+        )
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - {"host", "sslmode"})
+    if unknown:
+        raise StudioError(
+            f"The database URL has options treffpunkt cannot pass to Label Studio: {', '.join(unknown)}.",
+            hint="Only ?host=/socket/dir and ?sslmode=... are supported.",
+        )
+    name = unquote(parts.path.lstrip("/"))
+    try:
+        port = parts.port or 5432
+    except ValueError as err:
+        raise StudioError("The database URL has an invalid port.", hint="Use postgresql://USER:PASSWORD@HOST:5432/DATABASE.") from err
+    if not name or not parts.username:
+        raise StudioError(
+            "The database URL needs a user and a database name.", hint="Use postgresql://USER:PASSWORD@HOST:PORT/DATABASE."
+        )
+    host = query.get("host", [None])[0] or parts.hostname or "localhost"
+    return Database(
+        name=name, user=unquote(parts.username), password=SecretStr(unquote(parts.password or "")), host=host, port=port,
+        sslmode=query.get("sslmode", [None])[0],
+    )  # fmt: skip
+
+
+def mask_database_url(url: str) -> str:
+    """``postgresql://u:secret@h/db`` → ``postgresql://u:***@h:5432/db``; anything unparsable → ``***``."""
+    try:
+        return parse_database_url(url).masked_url
+    except StudioError:
+        return "***"
+
+
+def database_path(ws: Workspace) -> Path:
+    return ws.state_dir / "database.json"
+
+
+def resolve_database(ws: Workspace, database: str | None = None, *, remember: bool = True) -> Database | None:
+    """Which database the workspace's server uses; None means the SQLite file under ``.treffpunkt/studio/``.
+
+    Order: the ``database`` argument (``"sqlite"`` forgets a remembered URL), then ``TREFFPUNKT_STUDIO_DATABASE`` in
+    the environment or the workspace's ``.env``, then the URL remembered from an earlier ``--database``. A URL given
+    as argument is remembered (0600) so that a later plain ``studio start`` does not silently open an empty SQLite.
+    """
+    remembered = database_path(ws)
+    if database is not None:
+        if database.strip().lower() == SQLITE:
+            if remember:
+                remembered.unlink(missing_ok=True)
+            return None
+        parsed = parse_database_url(database)
+        if remember:
+            ws.ensure()
+            write_json(remembered, {"url": database.strip(), "masked": parsed.masked_url}, perms=0o600)
+        return parsed
+    env_file = ws.root / ".env"
+    conf = DatabaseSettings(_env_file=env_file if env_file.exists() else None)  # type: ignore[call-arg]
+    if conf.database is not None and conf.database.get_secret_value().strip():
+        value = conf.database.get_secret_value()
+        return None if value.strip().lower() == SQLITE else parse_database_url(value)
+    if remembered.exists():
+        os.chmod(remembered, 0o600)
+        return parse_database_url(json.loads(remembered.read_text(encoding="utf-8"))["url"])
+    return None
+
+
+def check_database(db: Database, *, timeout: int = 10) -> None:
+    """Connect once before starting Label Studio, so a wrong URL is an error here rather than a dead server."""
+    try:
+        import psycopg  # Label Studio's own PostgreSQL driver (a dependency of label-studio)
+    except ImportError as err:
+        raise StudioError(
+            "The PostgreSQL driver (psycopg) is not installed.", hint="Reinstall the project's dependencies (`make install`)."
+        ) from err
+    kwargs: dict[str, object] = {
+        "dbname": db.name, "user": db.user, "host": db.host, "port": db.port, "connect_timeout": timeout,
+    }  # fmt: skip
+    if db.password.get_secret_value():
+        kwargs["password"] = db.password.get_secret_value()
+    if db.sslmode:
+        kwargs["sslmode"] = db.sslmode
+    try:
+        with psycopg.connect(**kwargs):  # type: ignore[arg-type]
+            pass
+    except psycopg.Error as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        secret = db.password.get_secret_value()
+        if secret:
+            reason = reason.replace(secret, "***")
+        raise StudioError(
+            f"PostgreSQL at {db.masked_url} refused the connection: {reason}",
+            hint="Check that the server runs, that the database exists (createdb) and the user and password are right.",
+        ) from err
+
+
+def describe_database(ws: Workspace, db: Database | None) -> str:
+    return db.masked_url if db is not None else f"SQLite ({data_dir(ws) / 'label_studio.sqlite3'})"
+
+
+@dataclass(frozen=True)
 class StudioStatus:
     running: bool
     url: str | None = None
@@ -59,6 +225,12 @@ class StudioStatus:
     username: str | None = None
     reused: bool = False
     started_in_s: float | None = None
+    database: str | None = None  # masked URL or "SQLite (path)"; never the password
+
+    @property
+    def exposed(self) -> bool:
+        """Whether the server listens on more than this machine's loopback interface."""
+        return self.host is not None and self.host not in LOCAL_HOSTS
 
 
 def data_dir(ws: Workspace) -> Path:
@@ -165,6 +337,7 @@ def status(ws: Workspace) -> StudioStatus:
     state = _read_state(ws)
     creds = load_credentials(ws)
     common = {
+        "database": state.get("database") if state else None,
         "data_dir": data_dir(ws),
         "credentials_path": credentials_path(ws) if creds else None,
         "username": creds.username if creds else None,
@@ -175,16 +348,40 @@ def status(ws: Workspace) -> StudioStatus:
     return StudioStatus(running=True, url=state["url"], pid=int(state["pid"]), host=state["host"], port=int(state["port"]), **common)
 
 
-def start(ws: Workspace, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, timeout: float = START_TIMEOUT_S) -> StudioStatus:
-    """Start the server in the background (or reuse the running one) and wait until it is healthy."""
+def start(
+    ws: Workspace,
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    timeout: float = START_TIMEOUT_S,
+    database: str | None = None,
+) -> StudioStatus:
+    """Start the server in the background (or reuse the running one) and wait until it is healthy.
+
+    ``database``: a ``postgresql://`` URL, or ``"sqlite"``; None uses the configured or remembered one (see
+    :func:`resolve_database`). The server binds to 127.0.0.1 unless ``host`` says otherwise.
+    """
     ws.ensure()
+    db = resolve_database(ws, database, remember=False)
+    wanted = describe_database(ws, db)
     current = status(ws)
-    if current.running:
-        return StudioStatus(**{**current.__dict__, "reused": True})
     state = _read_state(ws)
     if state and _alive(int(state["pid"])):
+        running_on = state.get("database")
+        if running_on and running_on != wanted:
+            raise StudioError(
+                f"Label Studio already runs for this workspace on {running_on}, not on {wanted}.",
+                hint="Stop it first with `treffpunkt studio stop`, then start it on the other database.",
+            )
+        if current.running:
+            return StudioStatus(**{**current.__dict__, "reused": True})
         # A server of ours is up but not (yet) healthy: don't start a second one on the same database.
-        return _wait_healthy(ws, int(state["pid"]), state["url"], host=state["host"], port=int(state["port"]), timeout=timeout)
+        return _wait_healthy(
+            ws, int(state["pid"]), state["url"], host=state["host"], port=int(state["port"]), timeout=timeout, database=running_on
+        )
+    if db is not None:
+        check_database(db)
+    resolve_database(ws, database)  # remember an explicit --database only once it is known to work
     if port == 0:
         port = free_port(DEFAULT_HOST if host in ("0.0.0.0", "") else host)
     if not _port_free(host, port):
@@ -213,11 +410,22 @@ def start(ws: Workspace, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, 
     }
     env.pop("LABEL_STUDIO_URL", None)
     env.pop("LABEL_STUDIO_API_KEY", None)
+    env.pop(DATABASE_ENV, None)
+    for name in _DB_SETTINGS:
+        for prefix in ("LABEL_STUDIO_", "HEARTEX_", ""):
+            env.pop(prefix + name, None)
+    if db is not None:
+        # The password goes in through the environment (readable only by this user), never on the command line.
+        env.update(db.environment())
+        database_args: list[str] = []
+    else:
+        env["DJANGO_DB"] = "sqlite"
+        database_args = ["--database", str(folder / "label_studio.sqlite3")]
     command = [
         str(_executable()), "start",
         "--no-browser",
         "--data-dir", str(folder),
-        "--database", str(folder / "label_studio.sqlite3"),
+        *database_args,
         "--internal-host", host,
         "--port", str(port),
         "--enable-legacy-api-token",
@@ -234,13 +442,25 @@ def start(ws: Workspace, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, 
     url = _url(host, port)
     write_json(
         state_path(ws),
-        {"pid": process.pid, "port": port, "host": host, "url": url, "log": str(log), "started": datetime.now(UTC).isoformat()},
-    )
-    return _wait_healthy(ws, process.pid, url, host=host, port=port, timeout=timeout, process=process)
+        {
+            "pid": process.pid, "port": port, "host": host, "url": url, "log": str(log), "database": wanted,
+            "started": datetime.now(UTC).isoformat(),
+        },
+        perms=0o600,
+    )  # fmt: skip
+    return _wait_healthy(ws, process.pid, url, host=host, port=port, timeout=timeout, process=process, database=wanted)
 
 
 def _wait_healthy(
-    ws: Workspace, pid: int, url: str, *, host: str, port: int, timeout: float, process: subprocess.Popen | None = None
+    ws: Workspace,
+    pid: int,
+    url: str,
+    *,
+    host: str,
+    port: int,
+    timeout: float,
+    process: subprocess.Popen | None = None,
+    database: str | None = None,
 ) -> StudioStatus:
     began = time.monotonic()
     while time.monotonic() - began < timeout:
@@ -257,7 +477,7 @@ def _wait_healthy(
             return StudioStatus(
                 running=True, url=url, pid=pid, host=host, port=port, log_path=log_path(ws), data_dir=data_dir(ws),
                 credentials_path=credentials_path(ws), username=creds.username if creds else None,
-                started_in_s=round(time.monotonic() - began, 1),
+                started_in_s=round(time.monotonic() - began, 1), database=database,
             )  # fmt: skip
         time.sleep(0.5)
     raise StudioError(

@@ -24,6 +24,10 @@ def test_studio_start_is_healthy_local_and_keeps_secrets_private(studio):
     state = studio_mod.status(ws)
     assert state.running and state.url == studio.url
     assert state.host == "127.0.0.1" and studio.url.startswith("http://127.0.0.1:")
+    assert listening_hosts(state.port) == {"127.0.0.1"}  # what the kernel bound, not just what we asked for
+    assert state.database and state.database.startswith("SQLite (")
+    assert stat.S_IMODE(studio_mod.state_path(ws).stat().st_mode) == 0o600
+    assert stat.S_IMODE(studio_mod.log_path(ws).stat().st_mode) == 0o600
     assert httpx.get(f"{studio.url}/health", timeout=5).status_code == 200
     assert stat.S_IMODE(studio_mod.credentials_path(ws).stat().st_mode) == 0o600
     assert stat.S_IMODE(studio_mod.data_dir(ws).stat().st_mode) == 0o700
@@ -146,3 +150,130 @@ def test_studio_state_file_is_json_with_pid_port_and_log(ws, monkeypatch):
     )
     assert not studio_mod.status(ws).running
     assert studio_mod.stop(ws) is False and not studio_mod.state_path(ws).exists()
+
+
+# --------------------------------------------------------------------------- PostgreSQL settings and exposure (issue 8)
+
+SECRET = "s3cr3t@:/pw"
+SECRET_URL = "postgresql://ls%40team:s3cr3t%40%3A%2Fpw@db.example:5433/label_studio"
+
+
+@pytest.mark.parametrize(
+    ("url", "masked", "env"),
+    [
+        (SECRET_URL, "postgresql://ls%40team:***@db.example:5433/label_studio",
+         {"POSTGRE_NAME": "label_studio", "POSTGRE_USER": "ls@team", "POSTGRE_PASSWORD": SECRET, "POSTGRE_HOST": "db.example", "POSTGRE_PORT": "5433"}),
+        ("postgres://me@localhost/ls", "postgresql://me@localhost:5432/ls",
+         {"POSTGRE_NAME": "ls", "POSTGRE_USER": "me", "POSTGRE_PASSWORD": "", "POSTGRE_HOST": "localhost", "POSTGRE_PORT": "5432"}),
+        ("postgresql://me:pw@/ls?host=/run/postgresql&sslmode=require", "postgresql://me:***@:5432/ls?host=/run/postgresql&sslmode=require",
+         {"POSTGRE_HOST": "/run/postgresql", "PGSSLMODE": "require"}),
+    ],
+)  # fmt: skip
+def test_studio_database_url_is_parsed_for_label_studio_and_masked(url, masked, env):
+    db = studio_mod.parse_database_url(url)
+    assert db.masked_url == masked and studio_mod.mask_database_url(url) == masked
+    environment = db.environment()
+    assert environment["DJANGO_DB"] == "default"  # Label Studio's alias for its PostgreSQL settings
+    assert env.items() <= environment.items()
+    secret = db.password.get_secret_value()
+    assert not secret or (secret not in repr(db) and secret not in str(db) and secret not in db.masked_url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root:hunter2@db/ls", "must start with postgresql://"),
+        ("postgresql://root:hunter2@db/", "user and a database name"),
+        ("postgresql://root:hunter2@db/ls?application_name=x", "application_name"),
+        ("postgresql://root:hunter2@db:99999/ls", "invalid port"),
+    ],
+)
+def test_studio_bad_database_url_is_a_clear_error_without_the_password(url, message):
+    with pytest.raises(studio_mod.StudioError, match=message) as err:
+        studio_mod.parse_database_url(url)
+    assert "hunter2" not in err.value.message and "hunter2" not in (err.value.hint or "")
+    assert studio_mod.mask_database_url(url) == "***"
+
+
+def test_studio_database_is_remembered_0600_overridden_by_env_and_reset_by_sqlite(ws, monkeypatch):
+    monkeypatch.delenv(studio_mod.DATABASE_ENV, raising=False)
+    assert studio_mod.resolve_database(ws) is None
+    db = studio_mod.resolve_database(ws, SECRET_URL)
+    remembered = studio_mod.database_path(ws)
+    assert stat.S_IMODE(remembered.stat().st_mode) == 0o600 and stat.S_IMODE(ws.state_dir.stat().st_mode) == 0o700
+    assert studio_mod.resolve_database(ws) == db  # a later plain `studio start` stays on PostgreSQL
+    # the workspace's .env (or the environment) wins over the remembered URL
+    (ws.root / ".env").write_text(f"{studio_mod.DATABASE_ENV}=postgresql://env@envhost/envdb\n", encoding="utf-8")
+    assert studio_mod.resolve_database(ws).masked_url == "postgresql://env@envhost:5432/envdb"
+    monkeypatch.setenv(studio_mod.DATABASE_ENV, "sqlite")
+    assert studio_mod.resolve_database(ws) is None
+    monkeypatch.delenv(studio_mod.DATABASE_ENV)
+    (ws.root / ".env").unlink()
+    assert studio_mod.resolve_database(ws, "sqlite") is None and not remembered.exists()
+    assert studio_mod.resolve_database(ws) is None
+
+
+def test_studio_start_on_an_unreachable_postgresql_fails_clearly_and_remembers_nothing(ws, monkeypatch):
+    monkeypatch.delenv(studio_mod.DATABASE_ENV, raising=False)
+    url = "postgresql://ls:hunter2@127.0.0.1:1/ls"
+    with pytest.raises(studio_mod.StudioError, match=r"PostgreSQL at postgresql://ls:\*\*\*@127.0.0.1:1/ls refused") as err:
+        studio_mod.start(ws, port=0, database=url, timeout=5)
+    assert "hunter2" not in err.value.message
+    assert not studio_mod.state_path(ws).exists() and not studio_mod.database_path(ws).exists()
+    out = runner.invoke(app, ["--home", str(ws.root), "studio", "start", "--port", "0", "--database", url])
+    assert out.exit_code != 0 and "refused the connection" in out.output
+    assert "hunter2" not in out.output and "Traceback" not in out.output
+    assert "postgresql://ls:***@127.0.0.1:1/ls" in out.output
+
+
+def _busy_port():
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock, sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(("host", "warned"), [(None, False), ("127.0.0.1", False), ("0.0.0.0", True), ("192.0.2.1", True)])  # nosec
+def test_studio_cli_warns_when_the_server_would_be_reachable_from_the_network(ws, host, warned):
+    # The port is busy, so nothing starts: this checks what the CLI says before it tries.
+    sock, port = _busy_port()
+    with sock:
+        args = ["--home", str(ws.root), "studio", "start", "--port", str(port), *(["--host", host] if host else [])]
+        out = runner.invoke(app, args)
+    assert out.exit_code != 0
+    assert ("Warning" in out.output and f"listens on {host}" in out.output and "firewall" in out.output) is warned
+    assert ("Warning" in out.output) is warned
+
+
+def listening_hosts(port: int) -> set[str]:
+    """Addresses with a socket LISTENing on ``port``, from /proc/net/tcp and tcp6 (what the kernel really bound)."""
+    from pathlib import Path
+
+    hosts = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].split(":")
+            if int(hex_port, 16) != port or fields[3] != "0A":  # 0A = LISTEN
+                continue
+            if len(address) == 8:
+                hosts.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+            else:
+                hosts.add("::" if int(address, 16) == 0 else address.lower())
+    return hosts
+
+
+def test_studio_listening_hosts_sees_loopback_and_all_interfaces():
+    import socket
+
+    for bind, expected in (("127.0.0.1", {"127.0.0.1"}), ("0.0.0.0", {"0.0.0.0"})):  # nosec
+        with socket.socket() as sock:
+            sock.bind((bind, 0))
+            sock.listen()
+            assert listening_hosts(sock.getsockname()[1]) == expected
+    assert studio_mod.StudioStatus(running=True, host="0.0.0.0").exposed  # nosec
+    assert not studio_mod.StudioStatus(running=True, host="127.0.0.1").exposed
