@@ -154,8 +154,23 @@ def test_compare_overlap_by_article_id_or_text(nlp):
 
 # --------------------------------------------------------------------------- with trained versions
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, training_data):
-    """Two fast versions trained on the conftest data (different seeds) in one workspace."""
+def fresh_data(tmp_path_factory, training_data) -> Path:
+    """The conftest data with a test split of texts no training doc has (its own test docs repeat training texts)."""
+    from tests.conftest import _TRAIN_SENTENCES, make_training_doc
+
+    folder = tmp_path_factory.mktemp("fresh") / "20250102T000000Z_fresh"
+    shutil.copytree(training_data, folder)
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    backwards = list(reversed(_TRAIN_SENTENCES))
+    docs = [make_training_doc(nlp, backwards[k:] + backwards[:k], 100 + k) for k in range(3)]
+    DocBin(docs=docs, store_user_data=True).to_disk(folder / "test.spacy")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, fresh_data):
+    """Two fast versions trained on the data (different seeds) in one workspace."""
     import os
 
     from annotation.workspace import init_workspace
@@ -164,18 +179,18 @@ def trained(tmp_path_factory, training_data):
     os.environ.setdefault("WANDB_MODE", "offline")
     ws = init_workspace(tmp_path_factory.mktemp("cmp") / "ws")
     overrides = {"training.max_steps": 30, "training.eval_frequency": 10}
-    a = train(ws, config="fast", data=training_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO())
-    b = train(ws, config="fast", data=training_data, name="m", seed=1, overrides=overrides, track=False, stdout=io.StringIO())
+    a = train(ws, config="fast", data=fresh_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO())
+    b = train(ws, config="fast", data=fresh_data, name="m", seed=1, overrides=overrides, track=False, stdout=io.StringIO())
     return ws, a.version, b.version
 
 
 @pytest.mark.slow
-def test_compare_versions_on_test_split(trained, training_data, tmp_path, monkeypatch):
+def test_compare_versions_on_test_split(trained, fresh_data, tmp_path, monkeypatch):
     from training.compare import compare
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     ws, a, b = trained
-    result = compare(ws, [a, b], data=training_data, n_boot=200, report=tmp_path / "rep")
+    result = compare(ws, [a, b], data=fresh_data, n_boot=200, report=tmp_path / "rep")
     assert result.versions == [a, b] and result.comparison.n_docs == 3
     assert not result.overlap
     assert any("Only 3 gold docs" in w for w in result.warnings)
@@ -184,34 +199,42 @@ def test_compare_versions_on_test_split(trained, training_data, tmp_path, monkey
     saved = json.loads(result.json_path.read_text(encoding="utf-8"))
     assert saved["versions"] == [a, b] and saved["rows"]
     assert result.report is not None and result.report.html.exists()
-    assert result.wandb_path and Path(result.wandb_path).exists()
+    # offline wandb run: the comparison table among its media, the HTML report recorded as an artifact
+    run_dir = Path(result.wandb_path)
+    assert list(run_dir.glob("files/media/table/comparison_*.table.json"))
+    table = json.loads(next(run_dir.glob("files/media/table/comparison_*.table.json")).read_text(encoding="utf-8"))
+    assert table["columns"][:4] == ["layer", "label", "support", "version"] and len(table["data"]) == 2 * len(result.comparison.rows)
+    assert b"report.html" in next(run_dir.glob("run-*.wandb")).read_bytes()
 
 
 @pytest.mark.slow
-def test_compare_refuses_overlap(trained, training_data, tmp_path, monkeypatch):
+def test_compare_refuses_overlap(trained, fresh_data, tmp_path, monkeypatch):
     from training.compare import compare
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained
     with pytest.raises(TrainingOverlap) as err:
-        compare(ws, [a, b], data=training_data, split="train", n_boot=10)
+        compare(ws, [a, b], data=fresh_data, split="train", n_boot=10)
     assert "12 of the 12 gold docs" in err.value.message and "--allow-overlap" in err.value.hint
-    loud = compare(ws, [a, b], data=training_data, split="dev", n_boot=10, allow_overlap=True)
+    loud = compare(ws, [a, b], data=fresh_data, split="dev", n_boot=10, allow_overlap=True)
     assert set(loud.overlap) == {a, b} and len(loud.overlap[a]) == 3
     assert any("optimistic" in w for w in loud.warnings)
-    # a new export holding one training doc in its test split is caught by article id
+    # a new export whose test split holds one training article (same id, edited text) and one training text
+    # (under a new id) is caught twice
     folder = tmp_path / "new"
     folder.mkdir()
     vocab = spacy.blank("de").vocab
-    train_docs = list(DocBin().from_disk(training_data / "train.spacy").get_docs(vocab))
-    test_docs = list(DocBin().from_disk(training_data / "test.spacy").get_docs(vocab))
-    DocBin(docs=[*test_docs, train_docs[4]], store_user_data=True).to_disk(folder / "test.spacy")
-    with pytest.raises(TrainingOverlap, match="1 of the 4 gold docs"):
+    train_docs = list(DocBin().from_disk(fresh_data / "train.spacy").get_docs(vocab))
+    test_docs = list(DocBin().from_disk(fresh_data / "test.spacy").get_docs(vocab))
+    test_docs[0].user_data["meta"] = {**test_docs[0].user_data["meta"], "article_id": "a4"}
+    train_docs[5].user_data["meta"] = {**train_docs[5].user_data["meta"], "article_id": "renamed"}
+    DocBin(docs=[*test_docs, train_docs[5]], store_user_data=True).to_disk(folder / "test.spacy")
+    with pytest.raises(TrainingOverlap, match=r"2 of the 4 gold docs \(a4, renamed\)"):
         compare(ws, [a], data=folder, n_boot=10)
 
 
 @pytest.mark.slow
-def test_compare_refuses_when_training_data_changed(trained, training_data, tmp_path, monkeypatch):
+def test_compare_refuses_when_training_data_changed(trained, fresh_data, tmp_path, monkeypatch):
     from training.compare import compare
     from training.versions import read_meta, resolve
 
@@ -223,11 +246,11 @@ def test_compare_refuses_when_training_data_changed(trained, training_data, tmp_
     meta["treffpunkt"]["data"]["folder"] = str(tmp_path / "gone")
     (moved / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(TrainingOverlap, match="no longer exists"):
-        compare(ws, [moved], data=training_data, n_boot=10)
+        compare(ws, [moved], data=fresh_data, n_boot=10)
 
 
 @pytest.mark.slow
-def test_compare_cli_smoke(trained, training_data, tmp_path, monkeypatch):
+def test_compare_cli_smoke(trained, fresh_data, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from treffpunkt.cli import app
@@ -235,9 +258,9 @@ def test_compare_cli_smoke(trained, training_data, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained
     out = tmp_path / "report"
-    run = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, b, "--data", str(training_data), "--n-boot", "50", "--report", str(out)])
+    run = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, b, "--data", str(fresh_data), "--n-boot", "50", "--report", str(out)])
     assert run.exit_code == 0, run.output
     assert "entities" in run.output and f"ΔF {b}" in run.output
     assert (out / "report.html").exists() and (out / "compare.json").exists()
-    refused = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, "--data", str(training_data), "--split", "train"])
+    refused = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, "--data", str(fresh_data), "--split", "train"])
     assert refused.exit_code == 1 and "--allow-overlap" in refused.output and "Traceback" not in refused.output
