@@ -123,7 +123,7 @@ def test_browser_annotator_sees_preannotations_adds_per_and_pull_converts_it(stu
     (task,) = list(iter_tasks(studio.client(), studio_project.id))
     folder = artifacts_dir()
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
