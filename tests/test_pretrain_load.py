@@ -1,0 +1,32 @@
+"""Pretrained tok2vec weights really reach the trained pipeline's tok2vec (spaCy ignores them silently otherwise)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEXTS = [
+    "Die Stadt Leipzig plant ein neues Fest im Sommer. Der Bürgermeister sprach am Montag im Rathaus.",
+    "In Hamburg demonstrierten am Samstag tausende Menschen gegen steigende Mieten und für mehr Wohnungen.",
+] * 4
+
+
+@pytest.mark.slow
+def test_pretrain_weights_load_into_default_tok2vec(training_data, tmp_path):
+    from spacy.training.initialize import init_nlp
+
+    from training.pretrain import pretrain_config, pretrain_texts
+    from training.train import prepare_config
+
+    default = REPO / "configs" / "default.cfg"
+    cfg = pretrain_config(default, REPO / "configs" / "pretrain.cfg", tmp_path / "raw.jsonl", {"pretraining.max_epochs": 1})
+    weights = Path(pretrain_texts(cfg, TEXTS, tmp_path / "pre", seed=0))
+    saved = weights.read_bytes()
+
+    plain = init_nlp(prepare_config(default, data=training_data, event_labels=["Demo"]), use_gpu=-1)
+    assert plain.get_pipe("tok2vec").model.to_bytes() != saved  # random init differs from the pretrained weights
+
+    nlp = init_nlp(prepare_config(default, data=training_data, event_labels=["Demo"], pretrained=weights), use_gpu=-1)
+    assert nlp.get_pipe("tok2vec").model.to_bytes() == saved
