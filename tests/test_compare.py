@@ -264,3 +264,21 @@ def test_compare_cli_smoke(trained, fresh_data, tmp_path, monkeypatch):
     assert (out / "report.html").exists() and (out / "compare.json").exists()
     refused = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, "--data", str(fresh_data), "--split", "train"])
     assert refused.exit_code == 1 and "--allow-overlap" in refused.output and "Traceback" not in refused.output
+
+
+def test_compare_disagreement_view_trims_paragraph_breaks(nlp):
+    text = "Anna traf Bernd.\n\nCarl rief Dora an."
+    docs = []
+    for labels in (["PHONE"], []):
+        doc = nlp(text)
+        second = list(doc.sents)[1]
+        assert second.text.startswith("\n\n")  # the sentencizer puts the break at the start of the next sentence
+        doc.spans["events"] = [Span(doc, second.start, second.end, label=lab) for lab in labels]
+        dora = text.index("Dora")
+        doc.ents = [doc.char_span(dora, dora + 4, label="PER")]
+        docs.append(doc)
+    c = compare_docs([docs[0]], {"a": [docs[0]], "b": [docs[1]]}, n_boot=5)
+    ex = c.disagreements[0]
+    assert ex["text"] == "Carl rief Dora an." and ex["start"] == text.index("Carl")
+    assert ex["views"]["gold"]["events"] == ["PHONE"] and ex["views"]["b"]["events"] == []
+    assert ex["views"]["gold"]["ents"] == [[10, 14, "PER"]]  # relative to the trimmed sentence

@@ -81,7 +81,7 @@ def print_errors(result) -> None:  # noqa: ANN001
                     rows = kinds[kind]
                     if not rows:
                         continue
-                    shown = "; ".join(f"{r['text']!r} ({r['doc']} {r['start']}-{r['end']})" for r in rows[:MAX_LISTED])
+                    shown = "; ".join(f"{r['text']!r} ({r['doc']} {r['start']}-{r['end']}{' in ' + r['event'] if 'event' in r else ''})" for r in rows[:MAX_LISTED])
                     more = f" … +{len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
                     console.print(f"[bold]{v}[/] {layer} {label}: {len(rows)} {name}: {shown}{more}", soft_wrap=True)
 

@@ -348,7 +348,7 @@ def disagreements(gold_docs: Sequence[Any], predicted: Mapping[str, Sequence[Any
             e = max(s, sent.end_char - (len(raw) - len(raw.rstrip())))
             views = {
                 k: {"ents": [[a - s, b - s, lab] for a, b, lab in ents[k] if a >= s and b <= e],
-                    "events": sorted({lab for a, _, lab in events[k] if s <= a < e})}
+                    "events": sorted({lab for a, _, lab in events[k] if sent.start_char <= a < sent.end_char})}
                 for k in docs
             }
             if len({repr(views[v]) for v in versions}) > 1:

@@ -254,7 +254,7 @@ def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     kinds = ", ".join(f"{html.escape(v)}: {html.escape(str(result.scores.get(v, {}).get('roles_kind', '?')))}" for v in c.versions)
     sections = [
         f"<h1>Model comparison: {html.escape(title)}</h1>",
-        f'<p class="meta">Gold: {c.n_docs} docs of the <b>{html.escape(result.split)}</b> split of <code>{html.escape(Path(result.data).name)}</code>. '
+        f'<p class="meta">Gold: {c.n_docs} doc(s) of the <b>{html.escape(result.split)}</b> split of <code>{html.escape(Path(result.data).name)}</code>. '
         f"Paired bootstrap over documents: {c.n_boot} resamples, seed {c.seed}; Δ is F1 of a version minus F1 of {html.escape(c.versions[0])}; "
         f'<span class="sig-up">*</span> marks a difference whose 95 % interval excludes 0. Role assigners: {kinds}.</p>',
         warn,
