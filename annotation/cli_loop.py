@@ -1,4 +1,4 @@
-"""``treffpunkt annotate setup|push|pull``: the Label Studio side of the annotation loop."""
+"""``treffpunkt annotate setup|push|predict|pull``: the Label Studio side of the annotation loop."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from annotation.console import console, err_console
 def register(app: typer.Typer) -> None:
     app.command("setup")(setup_cli)
     app.command("push")(push_cli)
+    app.command("predict")(predict_cli)
+    app.command("preannotate")(preannotate_cli)
     app.command("pull")(pull_cli)
 
 
@@ -47,12 +49,15 @@ def push_cli(
         str, typer.Option("--order", help="'corpus' (corpus order) or 'uncertainty' (least certain first; needs --model).")
     ] = "corpus",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = 500,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", dir_okay=False, help="Precomputed predictions (JSONL from `annotate preannotate`) instead of --model.")
+    ] = None,
 ) -> None:
     """Import corpus articles not yet in the project (never duplicates), optionally with predictions."""
     from annotation.push import push
 
     ws = workspace.current()
-    result = push(ws, model=model, limit=limit, order=order, batch_size=batch_size)
+    result = push(ws, model=model, limit=limit, order=order, batch_size=batch_size, predictions=predictions)
     console.print(
         f"Pushed {result.imported} new task(s) to project {result.project.title!r} (id {result.project.id}); "
         f"{result.already_present} already there"
@@ -67,6 +72,47 @@ def push_cli(
         )
         for row in result.predictions.as_dict()["skipped"]:
             err_console.print(f"[yellow]Not sent (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+    if result.without_prediction:
+        shown = ", ".join(result.without_prediction[:10]) + (" ..." if len(result.without_prediction) > 10 else "")
+        err_console.print(f"[yellow]{len(result.without_prediction)} task(s) have no line in {predictions}, pushed without a prediction:[/] {shown}")
+    if order == "uncertainty":
+        console.print("Annotators get the least certain tasks first (Label All Tasks; tab 'Least certain first').")
+    console.print(f"Open it: {result.project.url}/projects/{result.project.id}/data")
+
+
+def preannotate_cli(
+    model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="JSONL file to write (one prediction per article).")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per nlp.pipe call.")] = 500,
+) -> None:
+    """Write a model version's Label Studio predictions for the corpus to a file, for `annotate push --predictions`."""
+    from annotation.push import save_predictions
+
+    lines, report, version = save_predictions(workspace.current(), model=model, out=out, batch_size=batch_size)
+    console.print(f"Wrote {lines} prediction(s) of {version} ({report.regions} region(s)) to {out}.")
+    for row in report.as_dict()["skipped"]:
+        err_console.print(f"[yellow]Not written (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+    console.print(f"Next: treffpunkt annotate push --predictions {out}")
+
+
+def predict_cli(
+    model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],
+    order: Annotated[
+        str, typer.Option("--order", help="'corpus' or 'uncertainty' (Label All Tasks serves the least certain first).")
+    ] = "corpus",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Predictions per bulk request.")] = 500,
+) -> None:
+    """Attach a model version's predictions to the tasks already in the project (bulk; reruns add nothing)."""
+    from annotation.push import predict_existing
+
+    result = predict_existing(workspace.current(), model=model, order=order, batch_size=batch_size)
+    console.print(
+        f"Predictions of {result.model_version} for {result.predicted_existing} task(s) of project {result.project.title!r} "
+        f"(id {result.project.id}); {result.predictions.regions} region(s), {result.requests} request(s), {result.seconds:.1f} s."
+    )
+    for row in result.predictions.as_dict()["skipped"]:
+        err_console.print(f"[yellow]Not sent (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+    console.print(f"Label Studio now shows {result.model_version}'s predictions; older versions' stay on the tasks.")
     if order == "uncertainty":
         console.print("Annotators get the least certain tasks first (Label All Tasks; tab 'Least certain first').")
     console.print(f"Open it: {result.project.url}/projects/{result.project.id}/data")

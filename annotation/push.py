@@ -10,7 +10,15 @@ tasks already in the project get predictions through the bulk predictions API (o
 - new tasks are imported least certain first, so the Data Manager's default order (by id) shows them that way;
 - a Data Manager tab "Least certain first" lists all tasks sorted by prediction score, ascending.
 The project's ``model_version`` is set to the pushed version, so Label Studio shows that version's predictions as
-pre-annotations; predictions of older versions stay on the tasks but are not shown by default.
+pre-annotations; predictions of older versions stay on the tasks but are not shown by default. What that field does
+in Label Studio 1.23 (checked in its source and tests/test_push_pull.py): the task an annotator is served in
+*Label All Tasks* carries only predictions of the project's ``model_version`` (``show_collab_predictions`` on);
+the Data Manager's "Prediction score" column, sorting by it and uncertainty sampling average only that version's
+scores. The task API and the Data Manager's task view still list every version's predictions.
+
+``annotate predict --model VERSION`` (:func:`predict_existing`) does the same for tasks already in the project;
+``annotate preannotate`` (:func:`save_predictions`) writes predictions to a JSONL file that ``push --predictions``
+imports without running a model.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from annotation.article import Article
 from annotation.client import Studio, connect
@@ -44,6 +52,8 @@ class PushResult:
     #: corpus articles left out by --limit
     not_pushed: int = 0
     predicted_existing: int = 0
+    #: --predictions FILE: article ids of pushed/existing tasks the file has no prediction for (pushed without one)
+    without_prediction: list[str] = field(default_factory=list)
     model_version: str | None = None
     order: str = "corpus"
     requests: int = 0
@@ -129,14 +139,22 @@ def push(
     articles: Iterable[Article] | None = None,
     schema: Schema | None = None,
     studio: Studio | None = None,
+    predictions: Path | None = None,
 ) -> PushResult:
-    """Import articles not yet in the project; with ``model``, attach its predictions (new and existing tasks)."""
+    """Import articles not yet in the project; with ``model``, attach its predictions (new and existing tasks).
+
+    ``predictions``: a JSONL file of precomputed predictions (:func:`save_predictions`, ``annotate preannotate``)
+    used instead of running a model here; its ``model_version`` is the version pushed.
+    """
     if order not in ORDERS:
         raise InputError(f"Unknown order {order!r}.", hint=f"Use one of: {', '.join(ORDERS)}.")
-    if order == "uncertainty" and model is None:
-        raise InputError("--order uncertainty needs --model: the order comes from the model's scores.")
+    if model is not None and predictions is not None:
+        raise InputError("Give --model or --predictions, not both.", hint="--predictions FILE already names its model version.")
+    if order == "uncertainty" and model is None and predictions is None:
+        raise InputError("--order uncertainty needs --model (or --predictions): the order comes from the model's scores.")
     if batch_size < 1:
         raise InputError("--batch-size must be at least 1.")
+    precomputed = _FilePredictor.read(predictions) if predictions is not None else None  # bad file: fail before any request
     began = time.perf_counter()
     studio = studio or connect(ws)
     ref = require_project(studio, ws)
@@ -153,13 +171,16 @@ def push(
         new = new[:limit]
     tasks = [{"data": article_task_data(a)} for a in new]
 
-    nlp = None
+    nlp: _Predictor | None = None
     if model is not None:
         import spacy
 
         model_dir = resolve_model(ws, model)
-        nlp = spacy.load(model_dir)
+        nlp = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
         result.model_version = model_dir.name
+    elif precomputed is not None:
+        nlp = precomputed
+        result.model_version = nlp.version
 
     with progress_bar("tasks") as bar:
         if nlp is not None and order == "uncertainty":
@@ -168,7 +189,7 @@ def push(
                 _attach_predictions(nlp, batch, schema, result)
                 bar.advance(job, len(batch))
             # least certain first; tasks without a score last
-            tasks.sort(key=lambda t: (t["predictions"][0].get("score") is None, t["predictions"][0].get("score") or 0.0))
+            tasks.sort(key=lambda t: (_score(t) is None, _score(t) or 0.0))
         job = bar.add_task("Importing", total=len(tasks))
         # One import request in flight on a worker thread while the next chunk is predicted: the server's work
         # (a separate process) overlaps with the model's. Requests still go one at a time, in order.
@@ -193,6 +214,10 @@ def push(
     return result
 
 
+def _score(task: dict[str, Any]) -> float | None:
+    return task["predictions"][0].get("score") if task.get("predictions") else None
+
+
 def _unique(articles: list[Article]) -> list[Article]:
     seen: set[str] = set()
     out = []
@@ -203,38 +228,184 @@ def _unique(articles: list[Article]) -> list[Article]:
     return out
 
 
-def _attach_predictions(nlp: Any, tasks: Sequence[dict[str, Any]], schema: Schema, result: PushResult) -> None:
-    texts = [t["data"]["text"] for t in tasks]
-    for task, doc in zip(tasks, nlp.pipe(texts), strict=True):
-        task["predictions"] = [doc_to_prediction(doc, schema, model_version=result.model_version or "", report=result.predictions)]
+class _Predictor(Protocol):
+    version: str
+
+    def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]: ...
+
+
+@dataclass
+class _ModelPredictor:
+    """Predictions from a spaCy pipeline (a model version directory)."""
+
+    nlp: Any
+    schema: Schema
+    version: str
+
+    def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]:
+        docs = self.nlp.pipe(d.get("text", "") for d in datas)
+        return [doc_to_prediction(doc, self.schema, model_version=self.version, report=report) for doc in docs]
+
+
+@dataclass
+class _FilePredictor:
+    """Precomputed predictions (a :func:`save_predictions` file), looked up by article id."""
+
+    by_article: dict[str, dict[str, Any]]
+    version: str
+
+    @classmethod
+    def read(cls, path: Path) -> _FilePredictor:
+        from annotation.io import read_jsonl
+
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"No predictions file {path}.", hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
+        by_article: dict[str, dict[str, Any]] = {}
+        try:
+            rows = list(read_jsonl(path))
+        except ValueError as err:
+            raise InputError(f"{path} is not valid JSONL: {err}", hint="Write it with `treffpunkt annotate preannotate`.") from err
+        for row in rows:
+            if not isinstance(row, dict) or "article_id" not in row or not isinstance(row.get("prediction"), dict):
+                raise InputError(f"{path} is not a predictions file: a line lacks article_id or prediction.",
+                                 hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
+            by_article[str(row["article_id"])] = row["prediction"]
+        versions = sorted({str(p.get("model_version", "")) for p in by_article.values()})
+        if len(versions) != 1 or not versions[0]:
+            raise InputError(f"{path} holds predictions of {len(versions)} model versions ({', '.join(versions) or 'none'}); push needs exactly one.",
+                             hint="Write one file per model version.")
+        return cls(by_article, versions[0])
+
+    def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]:
+        out = [self.by_article.get(str(d.get("article_id"))) for d in datas]
+        report.regions += sum(len(p.get("result", [])) for p in out if p is not None)
+        return out
+
+
+def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], schema: Schema, result: PushResult) -> None:
+    for task, prediction in zip(tasks, nlp([t["data"] for t in tasks], result.predictions), strict=True):
+        if prediction is None:
+            result.without_prediction.append(str(task["data"].get("article_id")))
+        else:
+            task["predictions"] = [prediction]
+
+
+def save_predictions(
+    ws: Workspace,
+    *,
+    model: str | Path,
+    out: Path,
+    articles: Iterable[Article] | None = None,
+    schema: Schema | None = None,
+    batch_size: int = 500,
+) -> tuple[int, PredictionReport, str]:
+    """Run a model version over the corpus and write Label Studio predictions to a JSONL file for ``push --predictions``.
+
+    One line per article: ``{"article_id", "prediction": {"model_version", "score", "result"}}``. Lets the model run
+    where it runs best (a GPU machine, a batch job) and the push be a plain bulk import. Returns (lines, report, version).
+    """
+    import json
+
+    import spacy
+
+    from annotation.io import atomic_open
+
+    schema = schema or load_schema(ws.schema_path)
+    model_dir = resolve_model(ws, model)
+    predictor = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
+    corpus = _unique(list(articles) if articles is not None else load_corpus(ws))
+    report = PredictionReport()
+    with atomic_open(Path(out), "w") as handle, progress_bar("articles") as bar:
+        job = bar.add_task("Predicting", total=len(corpus))
+        for batch in chunks(corpus, batch_size):
+            for article, prediction in zip(batch, predictor([article_task_data(a) for a in batch], report), strict=True):
+                handle.write(json.dumps({"article_id": article.id, "prediction": prediction}, ensure_ascii=False) + "\n")
+            bar.advance(job, len(batch))
+    return len(corpus), report, model_dir.name
+
+
+def predict_existing(
+    ws: Workspace,
+    *,
+    model: str | Path,
+    order: str = "corpus",
+    batch_size: int = 500,
+    schema: Schema | None = None,
+    studio: Studio | None = None,
+) -> PushResult:
+    """``annotate predict``: attach a model version's predictions to the tasks already in the project.
+
+    Tasks that already hold a prediction of this version are skipped (rerunning adds nothing). Predictions go in
+    through the bulk predictions API, one request per ``batch_size`` tasks. Older versions' predictions stay on
+    the tasks; the project's ``model_version`` is set to this version, so Label Studio shows (and scores, for
+    uncertainty sampling and the score column) only this version's predictions.
+    """
+    if order not in ORDERS:
+        raise InputError(f"Unknown order {order!r}.", hint=f"Use one of: {', '.join(ORDERS)}.")
+    if batch_size < 1:
+        raise InputError("--batch-size must be at least 1.")
+    import spacy
+
+    began = time.perf_counter()
+    studio = studio or connect(ws)
+    ref = require_project(studio, ws)
+    schema = schema or load_schema(ws.schema_path)
+    model_dir = resolve_model(ws, model)
+    nlp = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
+    result = PushResult(project=ref, order=order, model_version=model_dir.name)
+    with progress_bar("tasks") as bar:
+        result.predicted_existing = _predict_existing(studio, ref.id, None, nlp, schema, result, batch_size, bar)
+    _show_version(studio, ref.id, result.model_version, uncertainty=order == "uncertainty")
+    result.requests += 2 + (2 if order == "uncertainty" else 0)  # task listing + project update (+ view list/create)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def _task_model_versions(task: Any) -> set[str]:
+    """Every model version with a prediction on the task.
+
+    ``task.predictions`` in a task listing holds only the project's current ``model_version`` (Label Studio
+    filters it); ``predictions_model_versions`` lists them all, so stale versions are not predicted twice.
+    """
+    raw = getattr(task, "predictions_model_versions", None)
+    if raw is None and getattr(task, "model_extra", None):
+        raw = task.model_extra.get("predictions_model_versions")
+    if isinstance(raw, str):
+        raw = [v.strip() for v in raw.split(",")]
+    versions = {str(v) for v in raw or [] if v}
+    versions |= {(p.get("model_version") if isinstance(p, dict) else getattr(p, "model_version", None)) for p in task.predictions or []}
+    return versions
 
 
 def _predict_existing(
-    studio: Studio, project_id: int, task_ids: set[int], nlp: Any, schema: Schema, result: PushResult, batch_size: int, bar: Any
+    studio: Studio, project_id: int, task_ids: set[int] | None, nlp: _Predictor, schema: Schema, result: PushResult, batch_size: int, bar: Any
 ) -> int:
-    """Predictions for tasks (present before this push) lacking one of this model version; one request per chunk."""
-    if not task_ids:
+    """Predictions for tasks (``task_ids``; None = all in the project) lacking one of this model version; one request per chunk."""
+    if task_ids is not None and not task_ids:
         return 0
     version = result.model_version
-    todo: list[tuple[int, str]] = []
+    todo: list[tuple[int, dict[str, Any]]] = []
     for task in iter_tasks(studio, project_id, fields="all"):
-        if int(task.id) not in task_ids:
+        if task_ids is not None and int(task.id) not in task_ids:
             continue
-        versions = {(p.get("model_version") if isinstance(p, dict) else getattr(p, "model_version", None)) for p in task.predictions or []}
-        if version not in versions:
-            todo.append((int(task.id), (task.data or {}).get("text", "")))
+        if version not in _task_model_versions(task):
+            todo.append((int(task.id), task.data or {}))
     if not todo:
         return 0
     job = bar.add_task("Predicting existing tasks", total=len(todo))
     done = 0
     for batch in chunks(todo, batch_size):
         predictions = []
-        for (task_id, _), doc in zip(batch, nlp.pipe(text for _, text in batch), strict=True):
-            prediction = doc_to_prediction(doc, schema, model_version=version or "", report=result.predictions)
-            predictions.append({"task": task_id, **prediction})
-        studio.call(studio.sdk.projects.import_predictions, project_id, request=predictions, what="predictions import")
-        result.requests += 1
-        done += len(batch)
+        for (task_id, data), prediction in zip(batch, nlp([d for _, d in batch], result.predictions), strict=True):
+            if prediction is None:
+                result.without_prediction.append(str(data.get("article_id")))
+            else:
+                predictions.append({"task": task_id, **prediction})
+        if predictions:
+            studio.call(studio.sdk.projects.import_predictions, project_id, request=predictions, what="predictions import")
+            result.requests += 1
+        done += len(predictions)
         bar.advance(job, len(batch))
     return done
 

@@ -234,6 +234,10 @@ def test_push_with_model_attaches_predictions_to_new_and_existing_tasks(studio, 
     assert (again.imported, again.predicted_existing) == (0, 0)
 
 
+def _as_dict(p) -> dict:
+    return p if isinstance(p, dict) else p.model_dump()
+
+
 def _prediction(task) -> dict:
     p = task.predictions[0]
     return p if isinstance(p, dict) else p.model_dump()
@@ -309,3 +313,82 @@ def test_cli_setup_push_pull_smoke(studio, studio_ws):
     assert out.exit_code == 0 and "Export:" in out.output and "(4 tasks" in out.output, out.output
     assert len(list(studio_ws.exports_dir.glob("*.json"))) == 1
     assert studio.token not in out.output
+
+
+@pytest.fixture(scope="module")
+def tiny_model_v2(tmp_path_factory, tiny_model) -> Path:
+    """A second version of the tiny model (other patterns), saved next to the first."""
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": "USA"}, {"label": "GPE", "pattern": "Russland"}])
+    path = tiny_model.parent / "tiny-002"
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.mark.studio
+def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, studio_ws, studio_project, tiny_model, tiny_model_v2):
+    from annotation.push import predict_existing
+
+    articles = make_articles()
+    push(studio_ws, articles=articles)  # tasks without predictions
+    client = studio.client()
+    first = predict_existing(studio_ws, model=tiny_model, batch_size=3)
+    # 1 listing + 2 bulk predictions requests (4 tasks, 3 per request) + 1 project update: never one call per task
+    assert (first.predicted_existing, first.model_version) == (4, "tiny-001") and first.requests == 4
+    second = runner.invoke(app, ["annotate", "predict", "--model", str(tiny_model_v2), "--order", "uncertainty"],
+                           env={"TREFFPUNKT_HOME": str(studio_ws.root)})
+    assert second.exit_code == 0, second.output
+    assert "4 task(s)" in second.output and "tiny-002" in second.output
+
+    tasks = {t.data["article_id"]: t for t in iter_tasks(client, studio_project.id, fields="all")}
+    for article_id, task in tasks.items():
+        stored = list(client.sdk.predictions.list(task=task.id))
+        assert sorted(p.model_version for p in stored) == ["tiny-001", "tiny-002"], article_id  # the old one is kept
+    # ... but the task an annotator is served (Label All Tasks: /api/projects/ID/next, no SDK method) carries only
+    # the project's model_version as pre-annotation
+    http = client.sdk._client_wrapper.httpx_client
+    served = http.request(f"api/projects/{studio_project.id}/next", method="GET")
+    assert served.status_code == 200, served.text
+    assert [p["model_version"] for p in served.json()["predictions"]] == ["tiny-002"]
+    project = client.sdk.projects.get(studio_project.id)
+    assert project.model_version == "tiny-002" and str(project.sampling).endswith("Uncertainty sampling")
+    v2 = [p for t in tasks.values() for p in map(_as_dict, t.predictions) if p["model_version"] == "tiny-002"]
+    assert {(r["value"]["text"], r["value"]["labels"][0]) for p in v2 for r in p["result"]} == {("USA", "ORG"), ("Russland", "GPE")}
+    # rerunning an older version adds nothing (its predictions are hidden from the listing, not gone)
+    again = predict_existing(studio_ws, model=tiny_model)
+    assert again.predicted_existing == 0
+    assert client.sdk.projects.get(studio_project.id).model_version == "tiny-001"
+
+
+@pytest.mark.studio
+def test_push_precomputed_predictions_file(studio, studio_ws, studio_project, tiny_model, tmp_path):
+    """`annotate preannotate` writes predictions; `push --predictions` imports them like `push --model` would."""
+    from annotation.push import save_predictions
+
+    articles = make_articles()
+    out = tmp_path / "predictions.jsonl"
+    lines, report, version = save_predictions(studio_ws, model=tiny_model, out=out, articles=articles[:3])
+    assert (lines, version) == (3, "tiny-001") and report.skipped[("entities", "MISC")] == 1
+    push(studio_ws, articles=articles[:1])  # one existing task without predictions
+    result = push(studio_ws, articles=articles, predictions=out)
+    assert (result.imported, result.predicted_existing, result.model_version) == (3, 1, "tiny-001")
+    assert result.without_prediction == ["art-3"]  # no line in the file: pushed, counted, listed
+    tasks = {t.data["article_id"]: t for t in iter_tasks(studio.client(), studio_project.id, fields="all")}
+    assert sorted(a for a, t in tasks.items() if t.predictions) == ["art-0", "art-1", "art-2"]
+    by_model = push(studio_ws, articles=articles[3:], model=tiny_model)  # the same version from the model itself
+    assert by_model.predicted_existing == 1  # art-3 only: the others already hold tiny-001
+    assert studio.client().sdk.projects.get(studio_project.id).model_version == "tiny-001"
+
+
+def test_push_predictions_file_errors(ws, tmp_path):
+    from annotation.errors import InputError
+
+    mixed = tmp_path / "mixed.jsonl"
+    write_jsonl(mixed, [{"article_id": "a", "prediction": {"model_version": "m-001", "result": []}},
+                        {"article_id": "b", "prediction": {"model_version": "m-002", "result": []}}])
+    with pytest.raises(InputError, match="2 model versions"):
+        push(ws, predictions=mixed)
+    with pytest.raises(InputError, match="not both"):
+        push(ws, predictions=mixed, model="m-001")
