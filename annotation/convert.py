@@ -129,7 +129,7 @@ class AnnotationRecord:
     task_id: Any
     annotation_id: Any
     annotator: str | None
-    status: Literal["chosen", "superseded", "cancelled"]
+    status: Literal["chosen", "superseded", "cancelled", "broken"]
     rule: str
 
 
@@ -227,7 +227,6 @@ def convert_export(
     ``out_dir`` defaults to the export path without ``.json``. ``options`` default to the shipped
     ``configs/convert.yaml``; ``seed``, ``snap_mode`` and ``overlap`` override single options.
     """
-    import spacy
     from spacy.tokens import DocBin
 
     export_path = Path(export_path)
@@ -237,16 +236,7 @@ def convert_export(
         opts = ConvertOptions.model_validate({**opts.model_dump(), **updates})
     tasks = read_export(export_path)
     out_dir = Path(out_dir) if out_dir else export_path.with_suffix("")
-
-    nlp = spacy.blank(schema.language)
-    nlp.add_pipe("sentencizer")
-    report = ConvertReport(export=str(export_path), tasks=len(tasks))
-    docs: list[tuple[str, Doc]] = []
-    chosen = list(_choose(tasks, report, all_annotators=all_annotators))
-    texts = (_task_text(task) for task, _ in chosen)
-    for (task, annotation), doc in zip(chosen, nlp.pipe(texts, batch_size=64), strict=True):
-        build_doc(doc, task, annotation, schema=schema, opts=opts, report=report)
-        docs.append((_group_key(task), doc))
+    report, docs = convert_tasks(tasks, schema=schema, opts=opts, all_annotators=all_annotators, export=str(export_path))
 
     assigned = assign_splits(docs, opts.split, seed=opts.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -284,6 +274,34 @@ def convert_export(
     manifest_path = out_dir / "manifest.json"
     write_json(manifest_path, manifest)
     return ConvertResult(out_dir, files, dict(report.split_docs), report, report_path, manifest_path, manifest)
+
+
+def convert_tasks(
+    tasks: list[dict[str, Any]],
+    *,
+    schema: Schema,
+    opts: ConvertOptions,
+    all_annotators: bool = False,
+    export: str = "",
+    nlp: Any = None,
+) -> tuple[ConvertReport, list[tuple[str, Doc]]]:
+    """The Docs (with their split group key) and the report for a list of export tasks; nothing is written.
+
+    ``nlp`` defaults to a blank pipeline of the schema's language with a sentencizer.
+    """
+    if nlp is None:
+        import spacy
+
+        nlp = spacy.blank(schema.language)
+        nlp.add_pipe("sentencizer")
+    report = ConvertReport(export=export, tasks=len(tasks))
+    docs: list[tuple[str, Doc]] = []
+    chosen = list(_choose(tasks, report, all_annotators=all_annotators))
+    texts = (_task_text(task) for task, _ in chosen)
+    for (task, annotation), doc in zip(chosen, nlp.pipe(texts, batch_size=64), strict=True):
+        build_doc(doc, task, annotation, schema=schema, opts=opts, report=report)
+        docs.append((_group_key(task), doc))
+    return report, docs
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
@@ -329,7 +347,7 @@ def _stamp(annotation: dict[str, Any]) -> tuple[float, str]:
     raw = annotation.get("updated_at") or annotation.get("created_at") or ""
     try:
         when = datetime.fromisoformat(str(raw)).timestamp() if raw else float("-inf")
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a date, or one timestamp() cannot express (year 1)
         when = float("-inf")
     return when, str(annotation.get("id"))
 
@@ -337,14 +355,41 @@ def _stamp(annotation: dict[str, Any]) -> tuple[float, str]:
 def _choose(tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annotators: bool) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
     """Yield (task, annotation) to convert: ground truth, else the latest non-cancelled; or all of them."""
     for task in tasks:
-        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
-        usable = [a for a in annotations if not a.get("was_cancelled")]
+        data = task.get("data")
+        article_id = data.get("article_id") if isinstance(data, dict) else None
+        raw = task.get("annotations")
+        problem = (
+            "data is not an object" if not isinstance(data, dict)
+            else "no text in data.text" if not isinstance(data.get("text"), str)
+            else "annotations is not a list" if raw is not None and not isinstance(raw, list)
+            else None
+        )  # fmt: skip
+        if problem:
+            report.skipped_tasks.append(SkippedTask(task.get("id"), _plain(article_id), problem))
+            continue
+        annotations = [a for a in raw or [] if isinstance(a, dict)]
+        usable = []
+        unusable: Counter[str] = Counter()
         for a in annotations:
             if a.get("was_cancelled"):
                 report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "cancelled", "was_cancelled"))
+                unusable["cancelled"] += 1
+            elif a.get("result") is not None and not isinstance(a.get("result"), list):
+                report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "broken", "result is not a list"))
+                unusable["broken"] += 1
+            else:
+                usable.append(a)
         if not usable:
-            reason = f"all {len(annotations)} annotations cancelled" if annotations else "no annotations"
-            report.skipped_tasks.append(SkippedTask(task.get("id"), (task.get("data") or {}).get("article_id"), reason))
+            if annotations and unusable["cancelled"] == len(annotations):
+                reason = f"all {len(annotations)} annotations cancelled"
+            elif raw:
+                reason = (
+                    f"no usable annotation ({unusable['cancelled']} cancelled, {unusable['broken']} with a malformed result, "
+                    f"{len(raw) - len(annotations)} not objects)"
+                )
+            else:
+                reason = "no annotations"
+            report.skipped_tasks.append(SkippedTask(task.get("id"), _plain(article_id), reason))
             continue
         if all_annotators:
             chosen, rule = sorted(usable, key=_stamp), "all annotators"
@@ -370,10 +415,23 @@ class _Placed:
 
 
 def _task_text(task: dict[str, Any]) -> str:
-    text = (task.get("data") or {}).get("text")
-    if not isinstance(text, str):
-        raise InputError(f"Task {task.get('id')} has no text in data.text.", hint="Is this an export of a treffpunkt project?")
-    return text
+    return task["data"]["text"]  # checked in _choose: tasks without a text are skipped with a reason
+
+
+_INT64 = (-(2**63), 2**64 - 1)
+
+
+def _plain(value: Any) -> Any:
+    """A task field as msgpack can store it in a DocBin: JSON values, integers beyond 64 bits as text."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
 
 
 def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, schema: Schema, opts: ConvertOptions, report: ConvertReport) -> Doc:
@@ -392,21 +450,41 @@ def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, sch
     placed: dict[int, _Placed] = {}  # id(record) → its span in the Doc
     relations: list[dict[str, Any]] = []
     for order, result in enumerate(annotation.get("result") or []):
+        if not isinstance(result, dict):
+            record = SpanRecord(task_id, ann_id, None, "unknown", None, None, None, None)
+            _reject(record, f"malformed result: not an object ({type(result).__name__})")
+            report.spans.append(record)
+            continue
         kind = result.get("type")
         if kind == "relation":
             relations.append(result)
             continue
-        value = result.get("value") or {}
+        value = result.get("value")
         rid = result.get("id")
+        if not isinstance(value, dict):
+            record = SpanRecord(task_id, ann_id, _plain(rid), "unknown", None, None, None, None)
+            _reject(record, f"malformed result: value is not an object ({type(value).__name__})")
+            report.spans.append(record)
+            continue
         labels = value.get("labels") if kind == "labels" else None
-        if not labels:
-            record = SpanRecord(task_id, ann_id, rid, "unknown", None, value.get("text"), value.get("start"), value.get("end"))
-            _reject(record, f"unsupported result: type {kind!r} without labels" if kind != "labels" else "span without a label")
+        if not labels or not isinstance(labels, list):
+            record = SpanRecord(task_id, ann_id, _plain(rid), "unknown", None, value.get("text"), value.get("start"), value.get("end"))
+            _reject(
+                record,
+                f"unsupported result: type {kind!r} without labels" if kind != "labels"
+                else "span without a label" if not labels
+                else f"malformed result: labels is not a list ({type(labels).__name__})",
+            )  # fmt: skip
             report.spans.append(record)
             continue
         for label in labels:
+            if not isinstance(label, str):
+                record = SpanRecord(task_id, ann_id, _plain(rid), "unknown", None, value.get("text"), value.get("start"), value.get("end"))
+                report.spans.append(record)
+                _reject(record, f"malformed result: label {label!r} is not a string")
+                continue
             layer = "entity" if label in entity_labels else "event" if label in event_labels else "unknown"
-            record = SpanRecord(task_id, ann_id, rid, layer, label, value.get("text"), value.get("start"), value.get("end"))
+            record = SpanRecord(task_id, ann_id, _plain(rid), layer, label, value.get("text"), value.get("start"), value.get("end"))
             report.spans.append(record)
             regions.setdefault(str(rid), []).append(record)
             if layer == "unknown":
@@ -428,14 +506,14 @@ def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, sch
     doc.spans["events"] = [Span(doc, s, e, label=label) for s, e, label in sentences]
     doc.user_data["relations"] = _relations(relations, regions, placed, task_id, ann_id, schema, report)
     doc.user_data["meta"] = {
-        "article_id": data.get("article_id"),
-        "task_id": task_id,
-        "annotation_id": ann_id,
+        "article_id": _plain(data.get("article_id")),
+        "task_id": _plain(task_id),
+        "annotation_id": _plain(ann_id),
         "annotator": annotator_of(annotation),
-        "cluster": data.get("cluster"),
-        "published": data.get("published"),
-        "title": data.get("title"),
-        "source": data.get("source"),
+        "cluster": _plain(data.get("cluster")),
+        "published": _plain(data.get("published")),
+        "title": _plain(data.get("title")),
+        "source": _plain(data.get("source")),
     }
     return doc
 
@@ -514,14 +592,18 @@ def _relations(
     roles = set(schema.relation_labels)
     out: list[dict[str, Any]] = []
     for item in items:
-        from_id, to_id = item.get("from_id"), item.get("to_id")
-        labels = item.get("labels") or [None]
+        from_id, to_id = _plain(item.get("from_id")), _plain(item.get("to_id"))
+        labels = item.get("labels")
+        if not isinstance(labels, list) or not labels:
+            labels = [labels or None]  # one record for a missing role, or for a malformed labels value
         for role in labels:
-            record = RelationRecord(task_id, ann_id, from_id, to_id, role)
+            record = RelationRecord(task_id, ann_id, from_id, to_id, _plain(role))
             report.relations.append(record)
             reason, repairs, pair = _relation_ends(item, regions, placed)
             if role is None:
                 reason = "relation without a role label"
+            elif not isinstance(role, str):
+                reason = f"malformed relation: role {role!r} is not a string"
             elif role not in roles:
                 reason = f"unknown role: {role!r} is not in the schema"
             if reason or pair is None:

@@ -117,6 +117,8 @@ def locate(index: OffsetIndex, start: object, end: object, expected: str | None)
         return Located(reason=f"offsets are not integers (start={start!r}, end={end!r})")
     if not 0 <= start < end:
         return Located(reason=f"empty or negative span (start={start}, end={end})")
+    if expected is not None and not isinstance(expected, str):
+        return Located(reason=f"malformed value.text: {expected!r} is not a string")
     found: tuple[int, int, list[str], bool] | None = None  # start, end, repairs, verified
     if expected is None:
         if end <= len(text):
@@ -153,6 +155,15 @@ def snap(doc: Doc, start: int, end: int, mode: SnapMode) -> tuple[Span | None, s
     if span is None or len(span) == 0:
         what = "no whole token inside it" if mode == "contract" else "not on token boundaries"
         return None, f"{what} (snap mode {mode}): {doc.text[start:end]!r}"
+    # spaCy keeps runs of whitespace ("\r\n", "\x1c") as tokens; a span must not begin or end with one.
+    first, last = span.start, span.end
+    while first < last and not doc[first].text.strip():
+        first += 1
+    while last > first and not doc[last - 1].text.strip():
+        last -= 1
+    if first == last:
+        return None, f"only whitespace tokens inside it (snap mode {mode}): {doc.text[start:end]!r}"
+    span = doc[first:last]
     if (span.start_char, span.end_char) == (start, end):
         return span, None
     return span, f"snapped to token boundaries ({mode}): {doc.text[start:end]!r} → {span.text!r}"
