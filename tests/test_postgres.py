@@ -178,6 +178,10 @@ def test_postgres_studio_start_push_annotate_pull_keeps_the_data_in_postgresql(p
 
         status_out = runner.invoke(app, ["--home", str(ws.root), "studio", "status"])
         assert status_out.exit_code == 0 and masked in status_out.output and postgres.password not in status_out.output
+        # a second start on another database is refused while this one runs (and forgets nothing)
+        with pytest.raises(studio_mod.StudioError, match=r"already runs for this workspace on postgresql://"):
+            studio_mod.start(ws, database="sqlite")
+        assert remembered.exists() and studio_mod.start(ws).reused
 
         # the annotation loop through the workspace's own (PostgreSQL-backed) server
         project = setup(ws).project

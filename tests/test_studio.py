@@ -277,3 +277,18 @@ def test_studio_listening_hosts_sees_loopback_and_all_interfaces():
             assert listening_hosts(sock.getsockname()[1]) == expected
     assert studio_mod.StudioStatus(running=True, host="0.0.0.0").exposed  # nosec
     assert not studio_mod.StudioStatus(running=True, host="127.0.0.1").exposed
+
+
+def test_studio_credential_files_are_made_private_again_when_found_world_readable(ws, monkeypatch):
+    monkeypatch.delenv(studio_mod.DATABASE_ENV, raising=False)
+    ws.ensure()
+    creds = studio_mod._ensure_credentials(ws)
+    path = studio_mod.credentials_path(ws)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # e.g. after a careless copy
+    assert studio_mod._ensure_credentials(ws) == creds  # reused, not regenerated
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    studio_mod.resolve_database(ws, SECRET_URL)
+    studio_mod.database_path(ws).chmod(0o644)
+    studio_mod.resolve_database(ws)
+    assert stat.S_IMODE(studio_mod.database_path(ws).stat().st_mode) == 0o600
