@@ -9,11 +9,12 @@ Train on ``ler_test.conll``, evaluate on ``ler_dev.conll`` (both from ../shared/
 
 Each system trains for the same budget of CPU seconds (``--budget``, process time, so load from other
 processes on a shared machine does not skew the comparison; checked after every step, then one final dev
-evaluation selects the best checkpoint; run with OMP_NUM_THREADS=1). Reported: entity F1 on ler_dev, training seconds, words/s
+evaluation selects the best checkpoint; one thread per process). Systems train side by side in ``--jobs``
+worker processes (fair, as each budget is its own process's CPU time). Reported: entity F1 on ler_dev, training seconds, words/s
 of the trained pipeline on ler_dev (mean over shuffled batches with a bootstrap 95 % CI, after warm-up).
 Target: ours >= 1.05x stock F1 at <= 1.2x its training time. Results go to bench/results/train_ler.json.
 
-    .venv/bin/python -m bench.train_ler [--budget 150] [--pretrain-budget 120] [--quick]
+    .venv/bin/python -m bench.train_ler [--budget 150] [--pretrain-budget 120] [--jobs 3] [--seed 0] [--speed-batches 20] [--no-pretrain] [--quick]
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import argparse
 import csv
 import io
 import json
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +116,9 @@ def train_system(config: Any, data: Path, out: Path, *, budget: float, seed: int
     start = time.perf_counter()
     nlp = init_nlp(config, use_gpu=-1)
     init_seconds = time.perf_counter() - start
+    if init_tok2vec is not None and nlp.get_pipe("tok2vec").model.to_bytes() != init_tok2vec.read_bytes():
+        # spaCy skips init_tok2vec without a [pretraining] block (component/layer): never report such a run as pretrained
+        raise RuntimeError(f"The pretrained weights {init_tok2vec} did not load into the tok2vec.")
     wall = time.perf_counter()
     loop = run_training(nlp, out, max_seconds=budget, stdout=io.StringIO(), clock=time.process_time)
     return {
@@ -123,31 +130,62 @@ def train_system(config: Any, data: Path, out: Path, *, budget: float, seed: int
     }
 
 
-def measure(model_dir: Path, docs: list[Any], *, batches: int = 20, batch_size: int = 32, seed: int = 0) -> dict[str, Any]:
-    """Entity P/R/F on all docs, and words/s over shuffled batches (first batch is warm-up)."""
+def entity_scores(model_dir: Path, docs: list[Any]) -> dict[str, Any]:
+    """Entity P/R/F of the pipeline in ``model_dir`` on all ``docs``."""
     import spacy
 
     from training.evaluate import predict_docs, score_ents
 
-    nlp = spacy.load(model_dir)
-    predicted, _ = predict_docs(nlp, docs)
+    predicted, _ = predict_docs(spacy.load(model_dir), docs)
     scores = score_ents(list(zip(docs, predicted, strict=True)))
+    return {"ents_f": scores["ents_f"], "ents_p": scores["ents_p"], "ents_r": scores["ents_r"]}
+
+
+def speeds(model_dirs: dict[str, Path], docs: list[Any], *, batches: int = 20, batch_size: int = 32, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Words/s of each system over shuffled batches (first batch is warm-up).
+
+    The systems' batches are interleaved (same batch, systems in a shuffled order each round), so load from other
+    processes on a shared machine hits every system alike.
+    """
+    import spacy
+
+    pipelines = {name: spacy.load(path) for name, path in model_dirs.items()}
     rng = random.Random(seed)
     texts = [d.text for d in docs]
-    list(nlp.pipe(texts[:batch_size]))  # warm-up
-    speeds = []
+    values: dict[str, list[float]] = {name: [] for name in pipelines}
+    for nlp in pipelines.values():
+        list(nlp.pipe(texts[:batch_size]))  # warm-up
     for _ in range(batches):
         batch = rng.sample(texts, min(batch_size, len(texts)))
-        start = time.perf_counter()
-        words = sum(len(d) for d in nlp.pipe(batch))
-        speeds.append(words / (time.perf_counter() - start))
+        for name in rng.sample(list(pipelines), len(pipelines)):
+            start = time.perf_counter()
+            words = sum(len(d) for d in pipelines[name].pipe(batch))
+            values[name].append(words / (time.perf_counter() - start))
     return {
-        "ents_f": scores["ents_f"],
-        "ents_p": scores["ents_p"],
-        "ents_r": scores["ents_r"],
-        "words_per_second": statistics.fmean(speeds),
-        "words_per_second_ci95": list(bootstrap_ci(speeds, seed=seed)),
+        name: {"words_per_second": statistics.fmean(v), "words_per_second_ci95": list(bootstrap_ci(v, seed=seed))} for name, v in values.items()
     }
+
+
+def _train_job(name: str, config_text: str, work: Path, budget: float, seed: int, weights: Path | None) -> dict[str, Any]:
+    """One system's training and dev F1, in a worker process (the config travels as text)."""
+    import spacy
+    from confection import Config
+    from spacy.tokens import DocBin
+
+    config = Config().from_str(config_text, interpolate=False)
+    print(f"[train_ler] training {name} for {budget:.0f} CPU s ...", file=sys.stderr, flush=True)
+    info = train_system(config, work, work / name, budget=budget, seed=seed, init_tok2vec=weights)
+    dev_docs = list(DocBin().from_disk(work / "dev.spacy").get_docs(spacy.blank("de").vocab))
+    info.update(entity_scores(work / name / "model-best", dev_docs))
+    print(f"[train_ler] {name}: F1 {info['ents_f']:.4f} after {info['train_seconds']:.0f} CPU s, {info['steps']} steps", file=sys.stderr, flush=True)
+    return info
+
+
+def _pretrain_job(config_text: str, out: Path, budget: float, seed: int) -> dict[str, Any]:
+    from confection import Config
+
+    print(f"[train_ler] pretraining on gnad for {budget:.0f} CPU s ...", file=sys.stderr, flush=True)
+    return pretrain_gnad(Config().from_str(config_text, interpolate=False), out, budget=budget, seed=seed)
 
 
 def pretrain_gnad(config: Any, out: Path, *, budget: float, seed: int) -> dict[str, Any]:
@@ -169,6 +207,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="tiny subset and budgets (smoke run)")
     parser.add_argument("--no-pretrain", action="store_true")
+    parser.add_argument("--jobs", type=int, default=min(3, os.cpu_count() or 1), help="systems trained side by side")
+    parser.add_argument("--speed-batches", type=int, default=20, help="timed batches per system for words/s")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args, _ = parser.parse_known_args(argv)  # `python -m bench train_ler` passes its own argv through
     if args.quick:
@@ -195,20 +235,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "spacy": spacy.__version__,
         "systems": {},
     }
-    with tempfile.TemporaryDirectory(prefix="train_ler_") as tmp:
+    # Systems train in parallel worker processes (--jobs): each budget is the worker's own CPU time, so running
+    # side by side is fair; one thread per process keeps it so (BLAS threads would count towards the budget).
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    result["jobs"] = args.jobs
+    with tempfile.TemporaryDirectory(prefix="train_ler_") as tmp, ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         work = Path(tmp)
         DocBin(docs=train_docs).to_disk(work / "train.spacy")
         DocBin(docs=dev_docs).to_disk(work / "dev.spacy")
-        systems: list[tuple[str, Any, Path | None]] = [("stock", stock_config(), None), ("ours", ours_config(), None)]
+        jobs = {
+            name: pool.submit(_train_job, name, config.to_str(), work, args.budget, args.seed, None)
+            for name, config in (("stock", stock_config()), ("ours", ours_config()))
+        }
         if not args.no_pretrain:
-            pre = pretrain_gnad(ours_config(), work / "pretrain", budget=args.pretrain_budget, seed=args.seed)
+            pre = pool.submit(_pretrain_job, ours_config().to_str(), work / "pretrain", args.pretrain_budget, args.seed).result()
             result["pretrain"] = {k: v for k, v in pre.items() if k != "weights"}
-            systems.append(("ours+pretrain", ours_config(), Path(pre["weights"])))
-        for name, config, weights in systems:
-            print(f"[train_ler] training {name} for {args.budget:.0f} s ...", file=sys.stderr, flush=True)
-            info = train_system(config, work, work / name, budget=args.budget, seed=args.seed, init_tok2vec=weights)
-            info.update(measure(work / name / "model-best", dev_docs))
-            result["systems"][name] = info
+            jobs["ours+pretrain"] = pool.submit(_train_job, "ours+pretrain", ours_config().to_str(), work, args.budget, args.seed, Path(pre["weights"]))
+        for name, job in jobs.items():
+            result["systems"][name] = job.result()
+        if "ours+pretrain" in result["systems"]:  # pretraining is a one-off per corpus, but it is CPU time too
+            info = result["systems"]["ours+pretrain"]
+            info["train_seconds_incl_pretrain"] = round(info["train_seconds"] + result["pretrain"]["cpu_seconds"], 2)
+        print("[train_ler] measuring words/s on ler_dev ...", file=sys.stderr, flush=True)
+        rates = speeds({name: work / name / "model-best" for name in jobs}, dev_docs, batches=args.speed_batches, seed=args.seed)
+        for name, info in result["systems"].items():
+            info.update(rates[name])
             print(f"[train_ler] {name}: F1 {info['ents_f']:.4f}, {info['train_seconds']:.0f} s, {info['words_per_second']:.0f} words/s", file=sys.stderr, flush=True)
     stock = result["systems"]["stock"]
     for name, info in result["systems"].items():
