@@ -194,3 +194,24 @@ def test_predict_seed_events_acceptance(tmp_path: Path, seed_model: tuple) -> No
     assigner = role_assigner(trained.path, load_schema(ws.schema_path), load_roles_config(ws.config_path("roles.yaml")))
     scores = score_roles(docs, [pairs_for_doc(d, assigner) for d in docs])
     assert scores["micro"]["f"] > 0.5
+
+
+@pytest.mark.slow
+def test_predict_uses_the_versions_role_classifier_else_the_heuristic(spec: ModelSpec, seed_model: tuple) -> None:
+    """`predict` builds records with the role classifier `train` saved in the version, the heuristic otherwise."""
+    from dataclasses import replace
+
+    from training.predict import _Context
+    from training.roles import RoleModel
+
+    ws, trained, _, docs = seed_model
+    with_roles = _Context(replace(spec, path=str(trained.path), model_version=trained.version, code=None))
+    assert isinstance(with_roles.builder.roles, RoleModel) and with_roles.builder.roles.kind == "classifier"
+    assert _Context(spec).builder.roles.kind == "heuristic"  # the keywords model has no roles.joblib
+    # the records' roles are the classifier's: same assignment as calling it directly on the predicted doc
+    doc = with_roles.nlp(docs[0].text)
+    records = with_roles.builder.records(doc, "x", None)
+    direct = with_roles.builder.roles.assign_doc(doc, list(doc.spans["events"]))
+    from_records = [sorted((a["start"], a["role"]) for a in (*r["actors"], *r["recipients"], *r["others"])) for r in records]
+    expected = [sorted((e.start_char, role) for e, role in pairs if role not in ("location", "time")) for pairs in direct]
+    assert records and from_records == expected
