@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from annotation.errors import ConfigError, InputError
-from annotation.io import atomic_write_bytes, sha256_file, write_json
+from annotation.io import atomic_open, sha256_file, write_json
 from annotation.offsets import OffsetIndex, SnapMode, locate, snap
 from annotation.schema import Schema
 from annotation.workspace import DEFAULT_CONFIGS, Workspace
@@ -89,7 +92,7 @@ def load_convert_options(path: Path | None = None) -> ConvertOptions:
 # --------------------------------------------------------------------------- report
 
 
-@dataclass
+@dataclass(slots=True)  # one per span / relation / annotation / task: kept small, the report holds them all
 class SpanRecord:
     """One labelled span (or other region result) of a chosen annotation and what became of it."""
 
@@ -110,7 +113,7 @@ class SpanRecord:
     final_text: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per span / relation / annotation / task: kept small, the report holds them all
 class RelationRecord:
     task_id: Any
     annotation_id: Any
@@ -122,7 +125,7 @@ class RelationRecord:
     reason: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per span / relation / annotation / task: kept small, the report holds them all
 class AnnotationRecord:
     """Which annotation of a task was used, and why the others were not."""
 
@@ -133,7 +136,7 @@ class AnnotationRecord:
     rule: str
 
 
-@dataclass
+@dataclass(slots=True)  # one per span / relation / annotation / task: kept small, the report holds them all
 class SkippedTask:
     task_id: Any
     article_id: str | None
@@ -192,6 +195,29 @@ class ConvertReport:
         }
 
 
+def write_report(path: Path, report: ConvertReport) -> None:
+    """Write ``report.json`` atomically, record by record: the same text as ``write_json(path, report.to_json())``
+    without building the whole document (records as dicts, then one string) in memory."""
+    head = {"export": report.export, "summary": report.summary()}
+    lists: dict[str, list[Any]] = {"spans": report.spans, "relations": report.relations, "annotations": report.annotations, "skipped_tasks": report.skipped_tasks}
+    with atomic_open(path, "w") as handle:
+        handle.write(_dumps(head)[:-2])  # without the closing "\n}"
+        for key, records in lists.items():
+            handle.write(f",\n  {_dumps(key)}: ")
+            if not records:
+                handle.write("[]")
+                continue
+            handle.write("[")
+            for i, record in enumerate(records):
+                handle.write(("," if i else "") + "\n    " + _dumps(asdict(record)).replace("\n", "\n    "))
+            handle.write("\n  ]")
+        handle.write("\n}\n")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)  # annotation.io.write_json's format
+
+
 def _reason_kind(reason: str) -> str:
     # Reasons read "<kind>: <specifics>" or "<kind> (<specifics>)"; the table groups by kind.
     return reason.split(":", 1)[0].split(" (", 1)[0].strip()
@@ -227,36 +253,41 @@ def convert_export(
     ``out_dir`` defaults to the export path without ``.json``. ``options`` default to the shipped
     ``configs/convert.yaml``; ``seed``, ``snap_mode`` and ``overlap`` override single options.
     """
-    from spacy.tokens import DocBin
-
     export_path = Path(export_path)
     opts = options or load_convert_options()
     updates = {k: v for k, v in {"seed": seed, "snap": snap_mode, "overlap": overlap}.items() if v is not None}
     if updates:
         opts = ConvertOptions.model_validate({**opts.model_dump(), **updates})
-    tasks = read_export(export_path)
     out_dir = Path(out_dir) if out_dir else export_path.with_suffix("")
-    report, docs = convert_tasks(tasks, schema=schema, opts=opts, all_annotators=all_annotators, export=str(export_path))
+    # Two streamed passes, so memory does not grow with the export: the first validates every task and decides
+    # the splits from (group key, docs per task) alone; the second converts task by task and adds each Doc straight
+    # to its split's DocBin. Nothing is written before the first pass found the whole file usable.
+    sizes: dict[str, int] = {}
+    for task in iter_export(export_path):
+        n = sum(1 for _ in _choose([task], ConvertReport(export=""), all_annotators=all_annotators))
+        if n:  # a group counts by its docs; tasks without any (skipped) take no part in the split
+            key = _group_key(task)
+            sizes[key] = sizes.get(key, 0) + n
+    split_of, group_counts = split_groups(sizes, opts.split, seed=opts.seed)
 
-    assigned = assign_splits(docs, opts.split, seed=opts.seed)
+    report = ConvertReport(export=str(export_path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
+    files = {name: out_dir / f"{name}.spacy" for name in SPLITS}
     hashes: dict[str, str] = {}
-    for name in SPLITS:
-        docbin = DocBin(store_user_data=True)
+    with ExitStack() as stack:
+        writers = {name: stack.enter_context(DocBinWriter(spill_dir=out_dir)) for name in SPLITS}
         with fast_msgpack():
-            for doc in assigned[name]["docs"]:
-                docbin.add(doc)
-            data = docbin.to_bytes()
-        files[name] = out_dir / f"{name}.spacy"
-        atomic_write_bytes(files[name], data)
-        hashes[name] = sha256_file(files[name])
-        report.split_docs[name] = len(assigned[name]["docs"])
-        report.split_groups[name] = assigned[name]["groups"]
+            for key, doc in iter_docs(iter_export(export_path), schema=schema, opts=opts, report=report, all_annotators=all_annotators):
+                writers[split_of[key]].add(doc)
+            for name in SPLITS:
+                writers[name].write(files[name])
+                report.split_docs[name] = len(writers[name])
+                report.split_groups[name] = group_counts[name]
+                hashes[name] = sha256_file(files[name])
     report.empty_splits = [name for name in SPLITS if report.split_docs[name] == 0]
 
     report_path = out_dir / "report.json"
-    write_json(report_path, report.to_json())
+    write_report(report_path, report)
     manifest = {
         "export": str(export_path.resolve()),
         "export_sha256": sha256_file(export_path),
@@ -287,38 +318,174 @@ def convert_tasks(
 ) -> tuple[ConvertReport, list[tuple[str, Doc]]]:
     """The Docs (with their split group key) and the report for a list of export tasks; nothing is written.
 
-    ``nlp`` defaults to a blank pipeline of the schema's language with a sentencizer.
+    ``nlp`` defaults to a blank pipeline of the schema's language with a sentencizer. Holds every Doc: for
+    exports of any size :func:`convert_export` streams instead.
     """
+    report = ConvertReport(export=export)
+    docs = list(iter_docs(tasks, schema=schema, opts=opts, report=report, all_annotators=all_annotators, nlp=nlp))
+    return report, docs
+
+
+def iter_docs(
+    tasks: Iterable[dict[str, Any]],
+    *,
+    schema: Schema,
+    opts: ConvertOptions,
+    report: ConvertReport,
+    all_annotators: bool = False,
+    nlp: Any = None,
+) -> Iterator[tuple[str, Doc]]:
+    """Convert tasks one by one: yields (split group key, Doc); every task, annotation and span goes into ``report``."""
     if nlp is None:
         import spacy
 
         nlp = spacy.blank(schema.language)
         nlp.add_pipe("sentencizer")
-    report = ConvertReport(export=export, tasks=len(tasks))
-    docs: list[tuple[str, Doc]] = []
-    chosen = list(_choose(tasks, report, all_annotators=all_annotators))
-    texts = (_task_text(task) for task, _ in chosen)
-    for (task, annotation), doc in zip(chosen, nlp.pipe(texts, batch_size=64), strict=True):
+
+    def counted() -> Iterator[dict[str, Any]]:
+        for task in tasks:
+            report.tasks += 1
+            yield task
+
+    # as_tuples keeps nlp.pipe's batching while each (task, annotation) travels with its text: only a batch is held
+    pairs = ((_task_text(task), (task, annotation)) for task, annotation in _choose(counted(), report, all_annotators=all_annotators))
+    for doc, (task, annotation) in nlp.pipe(pairs, batch_size=64, as_tuples=True):
         build_doc(doc, task, annotation, schema=schema, opts=opts, report=report)
-        docs.append((_group_key(task), doc))
-    return report, docs
+        yield _group_key(task), doc
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
-    """The tasks of a Label Studio JSON export (a list of task objects)."""
+    """The tasks of a Label Studio JSON export (a list of task objects), all in memory; see :func:`iter_export`."""
+    return list(iter_export(path))
+
+
+def iter_export(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream the tasks of a Label Studio JSON export one at a time, decoded exactly as ``json.load`` would.
+
+    Raises InputError when the file is missing, not JSON, or not a list of tasks with ``data``. The error can come
+    after some tasks were yielded (a file cut off at the end): callers that write output read the file through once
+    first (see :func:`convert_export`).
+    """
+    not_an_export = InputError(
+        f"Export {path} is not a Label Studio JSON export (a list of tasks with 'data').",
+        hint="Use the JSON export (not JSON-MIN, CSV or CoNLL); `treffpunkt annotate pull` saves the right one.",
+    )
     try:
         with Path(path).open(encoding="utf-8") as handle:
-            data = json.load(handle)
+            for task in iter_json_array(handle):
+                if not isinstance(task, dict) or "data" not in task:
+                    raise not_an_export
+                yield task
     except FileNotFoundError as err:
         raise InputError(f"Export {path} does not exist.", hint="Pass the path of a Label Studio JSON export, or run `treffpunkt annotate pull`.") from err
+    except NotAJSONArray as err:
+        raise not_an_export from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format.") from err
-    if not isinstance(data, list) or not all(isinstance(t, dict) and "data" in t for t in data):
-        raise InputError(
-            f"Export {path} is not a Label Studio JSON export (a list of tasks with 'data').",
-            hint="Use the JSON export (not JSON-MIN, CSV or CoNLL); `treffpunkt annotate pull` saves the right one.",
-        )
-    return data
+
+
+# --------------------------------------------------------------------------- streamed JSON
+
+
+class NotAJSONArray(ValueError):
+    """The document is valid JSON, but its top level is not an array."""
+
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_CHUNK_CHARS = 1 << 16  # 64 Ki characters: a task or two; larger elements grow the buffer as needed
+# A decode error (or a decoded number) this close to the end of the buffer may only mean the element goes on in
+# the next chunk (``tru`` or ``1.`` cut off); elsewhere an error is real, reported without reading the rest.
+_CUT_MARGIN = 64
+
+
+class _Buffered:
+    """A window on a text stream for decoding one JSON value after another with ``JSONDecoder.raw_decode``."""
+
+    def __init__(self, handle: IO[str], chunk: int) -> None:
+        self.handle, self.chunk = handle, chunk
+        self.buf, self.pos, self.consumed, self.eof = "", 0, 0, False
+
+    def more(self, at_least: int = 0) -> bool:
+        """Append the next chunk (dropping what was consumed); False at the end of the stream."""
+        if self.eof:
+            return False
+        data = self.handle.read(max(self.chunk, at_least))
+        if not data:
+            self.eof = True
+            return False
+        self.consumed += self.pos
+        self.buf = self.buf[self.pos :] + data
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not JSON whitespace ("" at the end), skipping to it."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def value(self) -> Any:
+        """Decode the JSON value at the current position."""
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as err:
+                cut = err.pos >= len(self.buf) - _CUT_MARGIN or err.msg.startswith("Unterminated string")
+                # Ask for as much again as is buffered: an element larger than a chunk costs O(its size) in all.
+                if cut and self.more(at_least=len(self.buf) - self.pos):
+                    continue
+                raise self.error(err.msg, err.pos) from None
+            if end > len(self.buf) - _CUT_MARGIN and self.more():  # a number cut at the chunk end ("1." of "1.5")
+                continue  # decodes as a shorter one: decode it again with the text that follows
+            self.pos = end
+            return obj
+
+    def error(self, msg: str, pos: int) -> json.JSONDecodeError:
+        # positions count from the start of the file, as json.load's would
+        return json.JSONDecodeError(msg, self.buf, pos) if not self.consumed else _offset_error(msg, self.consumed + pos)
+
+
+def _offset_error(msg: str, pos: int) -> json.JSONDecodeError:
+    err = json.JSONDecodeError(msg, "", 0)
+    err.pos, err.lineno, err.colno = pos, 0, 0
+    err.args = (f"{msg}: char {pos}",)
+    return err
+
+
+def iter_json_array(handle: IO[str], *, chunk: int = _CHUNK_CHARS) -> Iterator[Any]:
+    """Yield the elements of the JSON array that makes up ``handle``, holding about one element at a time.
+
+    Each element is decoded by ``json``'s own decoder, so values are exactly those of ``json.load`` (integers of
+    any size, NaN, lone surrogates). Raises ``json.JSONDecodeError`` where ``json.load`` would — possibly after
+    yielding the elements before the fault — and :class:`NotAJSONArray` for valid JSON that is not an array.
+    """
+    stream = _Buffered(handle, chunk)
+    first = stream.peek()
+    if first != "[":
+        stream.value()  # not JSON at all raises here
+        if stream.peek():
+            raise stream.error("Extra data", stream.pos)
+        raise NotAJSONArray("the top-level JSON value is not an array")
+    stream.pos += 1
+    if stream.peek() == "]":
+        stream.pos += 1
+    else:
+        while True:
+            stream.peek()
+            yield stream.value()
+            following = stream.peek()
+            if following == "]":
+                stream.pos += 1
+                break
+            if following != ",":
+                raise stream.error("Expecting ',' delimiter", stream.pos)
+            stream.pos += 1
+    if stream.peek():
+        raise stream.error("Extra data", stream.pos)
 
 
 def latest_converted(ws: Workspace) -> Path:
@@ -667,28 +834,135 @@ def _group_key(task: dict[str, Any]) -> str:
     return f"task:{task.get('id')}"
 
 
-def assign_splits(docs: list[tuple[str, Doc]], ratios: SplitRatios, *, seed: int) -> dict[str, dict[str, Any]]:
-    """Whole groups to splits: groups shuffled with ``seed``, each goes where the midpoint of its docs falls.
+def split_groups(sizes: dict[str, int], ratios: SplitRatios, *, seed: int) -> tuple[dict[str, str], dict[str, int]]:
+    """Whole groups to splits: group key → split name, and groups per split, from the docs per group.
 
-    With few groups some splits stay empty; train always gets the first group.
+    Groups are shuffled with ``seed`` (from sorted order, so the export's task order does not matter); each goes
+    where the midpoint of its docs falls. With few groups some splits stay empty; train always gets the first group.
     """
-    groups: dict[str, list[Doc]] = {}
-    for key, doc in docs:
-        groups.setdefault(key, []).append(doc)
-    order = sorted(groups)
+    order = sorted(sizes)
     random.Random(seed).shuffle(order)
-    total = max(len(docs), 1)
+    total = max(sum(sizes.values()), 1)
     bounds = (ratios.train, ratios.train + ratios.dev)
-    out: dict[str, dict[str, Any]] = {name: {"docs": [], "groups": 0} for name in SPLITS}
+    split_of: dict[str, str] = {}
+    counts = dict.fromkeys(SPLITS, 0)
     done = 0
     for i, key in enumerate(order):
-        size = len(groups[key])
+        size = sizes[key]
         mid = (done + size / 2) / total
         name = "train" if i == 0 or mid < bounds[0] else "dev" if mid < bounds[1] else "test"
-        out[name]["docs"].extend(groups[key])
-        out[name]["groups"] += 1
+        split_of[key] = name
+        counts[name] += 1
         done += size
+    return split_of, counts
+
+
+def assign_splits(docs: list[tuple[str, Doc]], ratios: SplitRatios, *, seed: int) -> dict[str, dict[str, Any]]:
+    """In-memory Docs to splits by :func:`split_groups`: {split: {"docs": [...], "groups": n}}."""
+    sizes: dict[str, int] = {}
+    for key, _ in docs:
+        sizes[key] = sizes.get(key, 0) + 1
+    split_of, counts = split_groups(sizes, ratios, seed=seed)
+    out: dict[str, dict[str, Any]] = {name: {"docs": [], "groups": counts[name]} for name in SPLITS}
+    for key, doc in docs:
+        out[split_of[key]]["docs"].append(doc)
     return out
+
+
+# --------------------------------------------------------------------------- DocBin files, streamed
+
+
+class DocBinWriter:
+    """Builds a ``.spacy`` file from Docs added one at a time, holding only its strings table in memory.
+
+    The file is byte for byte what ``DocBin(store_user_data=True).to_bytes()`` gives for the same Docs in the
+    same order (a zlib-compressed msgpack map): each Doc is encoded by spaCy's own ``DocBin.add`` and its token
+    array, spaces and per-Doc data go straight to anonymous temporary files in ``spill_dir``; :meth:`write`
+    streams them through one compressor into the target. Use as a context manager (closes the spill files).
+    """
+
+    _ARRAYS = ("tokens", "spaces")
+    _LISTS = ("cats", "flags", "span_groups", "user_data")
+
+    def __init__(self, *, spill_dir: Path) -> None:
+        from spacy.tokens import DocBin
+
+        self._bin = DocBin(store_user_data=True)  # encodes each Doc; its per-Doc lists are emptied after each add
+        self._spill = {part: tempfile.TemporaryFile(dir=spill_dir) for part in (*self._ARRAYS, *self._LISTS)}
+        self._lengths: list[int] = []
+        self._bytes = dict.fromkeys(self._ARRAYS, 0)
+
+    def __enter__(self) -> DocBinWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._spill.values():
+            handle.close()
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def add(self, doc: Doc) -> None:
+        import srsly
+
+        b = self._bin
+        b.add(doc)
+        tokens, spaces = b.tokens.pop(), b.spaces.pop()
+        self._lengths.append(len(tokens))
+        for part, array in (("tokens", tokens), ("spaces", spaces)):
+            data = array.tobytes("C")  # rows in C order: what numpy.vstack(...).tobytes("C") joins
+            self._spill[part].write(data)
+            self._bytes[part] += len(data)
+        for part in self._LISTS:
+            self._spill[part].write(srsly.msgpack_dumps(getattr(b, part).pop()))
+
+    def write(self, path: Path) -> None:
+        """Write the ``.spacy`` file atomically."""
+        compressor = zlib.compressobj()  # zlib.compress's defaults (level 6, 15 window bits): the same stream
+        with atomic_open(path, "wb") as handle:
+            for piece in self._pieces():
+                handle.write(compressor.compress(piece))
+            handle.write(compressor.flush())
+
+    def _pieces(self) -> Iterator[bytes]:
+        """The msgpack encoding of DocBin.to_bytes's map, in its key order, a piece at a time."""
+        import numpy
+        import srsly
+        from srsly.msgpack import Packer
+
+        b, packer = self._bin, Packer(use_bin_type=True)
+        yield packer.pack_map_header(10)
+        yield srsly.msgpack_dumps("version") + srsly.msgpack_dumps(b.version)
+        yield srsly.msgpack_dumps("attrs") + srsly.msgpack_dumps(b.attrs)
+        for part in self._ARRAYS:
+            yield srsly.msgpack_dumps(part) + _bin_header(self._bytes[part])
+            yield from self._spilled(part)
+        yield srsly.msgpack_dumps("lengths") + srsly.msgpack_dumps(numpy.asarray(self._lengths, dtype="int32").tobytes("C"))
+        yield srsly.msgpack_dumps("strings") + srsly.msgpack_dumps(sorted(b.strings))
+        for part in self._LISTS:
+            yield srsly.msgpack_dumps(part) + packer.pack_array_header(len(self))
+            yield from self._spilled(part)
+
+    def _spilled(self, part: str) -> Iterator[bytes]:
+        handle = self._spill[part]
+        handle.flush()
+        handle.seek(0)
+        while chunk := handle.read(1 << 20):
+            yield chunk
+
+
+def _bin_header(size: int) -> bytes:
+    """msgpack's header for ``size`` raw bytes (bin 8/16/32, the smallest that fits, as msgpack packs them)."""
+    if size < 2**8:
+        return b"\xc4" + size.to_bytes(1, "big")
+    if size < 2**16:
+        return b"\xc5" + size.to_bytes(2, "big")
+    if size < 2**32:
+        return b"\xc6" + size.to_bytes(4, "big")
+    raise InputError(
+        f"A split holds {size / 2**30:.1f} GiB of token data, more than one .spacy file can (4 GiB).",
+        hint="Convert the export in parts, or with fewer docs per split.",
+    )
 
 
 # --------------------------------------------------------------------------- serialisation speed

@@ -1,12 +1,13 @@
 """Pull the project's annotations: a snapshot export, saved raw and checksummed first, then converted.
 
 The raw export goes to ``corpus/exports/<UTC stamp>_<project slug>.json`` through a temporary file that only
-replaces the target once the whole download parsed as JSON: a server dying mid-download leaves no file behind.
+replaces the target once the whole download parsed as JSON (read back task by task): a server dying mid-download leaves no file behind.
 It is never modified afterwards; ``<same>.json.sha256`` holds its checksum (``sha256sum -c`` format).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import dataclass
@@ -71,7 +72,12 @@ def snapshot(studio: Studio, project_id: int, *, timeout: float = 300.0) -> int:
 
 
 def download(studio: Studio, project_id: int, export_id: int, target: Path) -> int:
-    """Stream the snapshot to ``target`` atomically; returns the number of tasks. Retries restart from scratch."""
+    """Stream the snapshot to ``target`` atomically; returns the number of tasks. Retries restart from scratch.
+
+    The check reads the file back one task at a time (annotation.convert.iter_json_array): memory stays flat
+    however large the export.
+    """
+    from annotation.convert import NotAJSONArray, iter_json_array
 
     def attempt() -> int:
         with atomic_open(target, "wb+") as handle:
@@ -79,12 +85,18 @@ def download(studio: Studio, project_id: int, export_id: int, target: Path) -> i
                 handle.write(chunk)
             # Validate before the file becomes visible: a truncated body never replaces anything.
             handle.seek(0)
-            data = json.load(handle)
-        return len(data) if isinstance(data, list) else 0
+            text = io.TextIOWrapper(handle, encoding="utf-8")
+            try:
+                tasks = sum(1 for _ in iter_json_array(text))
+            except NotAJSONArray:
+                tasks = 0  # valid JSON but no list of tasks: saved as it came, converting it says what is wrong
+            finally:
+                text.detach()  # the atomic writer still owns (and closes) the handle
+        return tasks
 
     try:
         return studio.call(attempt, what="export download")
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise StudioRequestFailed(
             f"The export download of project {project_id} was not valid JSON (cut off?): {err}; nothing was saved.",
             hint="Rerun `treffpunkt annotate pull`.",
