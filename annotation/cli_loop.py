@@ -48,7 +48,9 @@ def push_cli(
     order: Annotated[
         str, typer.Option("--order", help="'corpus' (corpus order) or 'uncertainty' (least certain first; needs --model).")
     ] = "corpus",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = 500,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Tasks per import request (with --model at most 100, so imports overlap the model).")
+    ] = 500,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", dir_okay=False, help="Precomputed predictions (JSONL from `annotate preannotate`) instead of --model.")
     ] = None,

@@ -42,6 +42,8 @@ from annotation.workspace import Workspace
 T = TypeVar("T")
 ORDERS = ("corpus", "uncertainty")
 UNCERTAINTY_VIEW = "Least certain first"
+#: tasks per import request while a model predicts inline (push --model); see push()
+PIPELINED_CHUNK = 100
 
 
 @dataclass
@@ -193,9 +195,13 @@ def push(
         job = bar.add_task("Importing", total=len(tasks))
         # One import request in flight on a worker thread while the next chunk is predicted: the server's work
         # (a separate process) overlaps with the model's. Requests still go one at a time, in order.
+        # While a model runs inline, requests carry at most PIPELINED_CHUNK tasks: the first request cannot start
+        # before its chunk is predicted and the last one overlaps nothing, so smaller chunks leave less unoverlapped.
+        inline = isinstance(nlp, _ModelPredictor) and order != "uncertainty"
+        step = min(batch_size, PIPELINED_CHUNK) if inline else batch_size
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending: tuple[Future[int], int] | None = None
-            for batch in chunks(tasks, batch_size):
+            for batch in chunks(tasks, step):
                 if nlp is not None and order != "uncertainty":
                     _attach_predictions(nlp, batch, schema, result)
                 if pending is not None:
