@@ -199,7 +199,9 @@ def write_report(path: Path, report: ConvertReport) -> None:
     """Write ``report.json`` atomically, record by record: the same text as ``write_json(path, report.to_json())``
     without building the whole document (records as dicts, then one string) in memory."""
     head = {"export": report.export, "summary": report.summary()}
-    lists: dict[str, list[Any]] = {"spans": report.spans, "relations": report.relations, "annotations": report.annotations, "skipped_tasks": report.skipped_tasks}
+    lists: dict[str, list[Any]] = {
+        "spans": report.spans, "relations": report.relations, "annotations": report.annotations, "skipped_tasks": report.skipped_tasks,
+    }  # fmt: skip
     with atomic_open(path, "w") as handle:
         handle.write(_dumps(head)[:-2])  # without the closing "\n}"
         for key, records in lists.items():

@@ -156,7 +156,9 @@ JSON = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.lists(JSON, max_size=6), indent=st.sampled_from([None, 0, 2]), cut=st.integers(0, 400),
        insert=st.sampled_from(["", "x", ",", "]", "[", '"', " ", "}", "1"]), chunk=st.integers(1, 64), damage=st.booleans())  # fmt: skip
-def test_convert_iter_json_array_agrees_with_json_load_on_any_text(value: list[Any], indent: int | None, cut: int, insert: str, chunk: int, damage: bool) -> None:
+def test_convert_iter_json_array_agrees_with_json_load_on_any_text(
+    value: list[Any], indent: int | None, cut: int, insert: str, chunk: int, damage: bool
+) -> None:
     text = json.dumps(value, indent=indent)
     if damage:  # a stray character (or a cut) somewhere: both must agree on whether that is still JSON
         cut = min(cut, len(text))
