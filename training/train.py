@@ -227,7 +227,8 @@ def run_training(
         finalize()
     if stopped is not None or not (output / DIR_MODEL_BEST).exists():
         # The steps since the last evaluation are not lost: score them once and keep them if better.
-        score, other = evaluate()
+        with nlp.use_params(optimizer.averages):  # as spaCy's loop scores, and as save() writes the model
+            score, other = evaluate()
         info = {**info, "score": score, "other_scores": other}
         update_meta(T, nlp, info)
         save(best is None or score > best)
