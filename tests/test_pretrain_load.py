@@ -14,13 +14,14 @@ TEXTS = [
 
 
 @pytest.mark.slow
-def test_pretrain_weights_load_into_default_tok2vec(training_data, tmp_path):
+@pytest.mark.parametrize("config_name", ["default", "fast", "sklearn"])
+def test_pretrain_weights_load_into_tok2vec(training_data, tmp_path, config_name):
     from spacy.training.initialize import init_nlp
 
     from training.pretrain import pretrain_config, pretrain_texts
     from training.train import prepare_config
 
-    default = REPO / "configs" / "default.cfg"
+    default = REPO / "configs" / f"{config_name}.cfg"
     cfg = pretrain_config(default, REPO / "configs" / "pretrain.cfg", tmp_path / "raw.jsonl", {"pretraining.max_epochs": 1})
     weights = Path(pretrain_texts(cfg, TEXTS, tmp_path / "pre", seed=0))
     saved = weights.read_bytes()
