@@ -56,12 +56,14 @@ def load_articles(limit: int | None) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from training.predict import DEFAULT_SHARD_SIZE
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N articles")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--shard-size", type=int, default=100)
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE, help="as `treffpunkt predict`")
     parser.add_argument("--systems", default="raw,predict-p1,predict-p2,dask-w1,dask-w2")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
