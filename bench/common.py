@@ -18,6 +18,7 @@ from typing import Any
 from annotation.io import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
+GNAD_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gnad" / "test.csv"
 
 
 @dataclass
@@ -91,3 +92,32 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
                **{k: asdict(v) if isinstance(v, Timing) else v for k, v in data.items()}}
     write_json(path, payload)
     return path
+
+
+def gnad_articles(n: int, *, seed: int = 0, fresh_strings: bool = False) -> list[Any]:
+    """``n`` gnad test articles in a seeded order, the 1,028 repeated with distinct ids when more are asked for.
+
+    ``fresh_strings`` gives every repeat its own copy of the text, so memory figures are not flattered by sharing.
+    """
+    import csv
+    import hashlib
+
+    from annotation.article import Article, Origin
+
+    rows = []
+    with GNAD_CSV.open(encoding="utf-8") as handle:
+        for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
+            if len(row) >= 2 and row[1].strip():
+                rows.append((i, row[0], row[1].strip()))
+    random.Random(seed).shuffle(rows)
+    out = []
+    for k in range(n):
+        i, category, text = rows[k % len(rows)]
+        if fresh_strings:
+            text = text.encode().decode()
+        out.append(Article(
+            id=hashlib.sha256(f"{k}:{text}".encode()).hexdigest()[:16], title=text[:60], text=text, source="gnad",
+            cluster=f"c{k}", origin=Origin(path=str(GNAD_CSV), kind="csv", line=i), meta={"category": category},
+            added="2024-01-01T00:00:00Z",
+        ))  # fmt: skip
+    return out

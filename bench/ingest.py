@@ -12,9 +12,9 @@ from pathlib import Path
 
 from annotation.corpus import IngestOptions, add
 from annotation.workspace import init_workspace
-from bench.common import max_rss_mb, time_runs, write_result
+from bench.common import GNAD_CSV, max_rss_mb, time_runs, write_result
 
-GNAD_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gnad" / "test.csv"
+
 REPEAT = 3
 
 

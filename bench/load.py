@@ -13,11 +13,8 @@ Results: bench/results/load.json.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
-import random
 import resource
 import shutil
 import subprocess
@@ -28,32 +25,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.common import GNAD_CSV, gnad_articles
+
 SIZES = tuple(int(n) for n in os.environ.get("TREFFPUNKT_LOAD_SIZES", "2000,10000").split(","))
 BATCH = 500
 REPO = Path(__file__).resolve().parent.parent
-GNAD_CSV = REPO.parent / "shared" / "data" / "gnad" / "test.csv"
 STEPS = ("push", "bare_import", "pull", "bare_export")
-
-
-def _articles(n: int, *, seed: int = 0) -> list[Any]:
-    from annotation.article import Article, Origin
-
-    rows = []
-    with GNAD_CSV.open(encoding="utf-8") as handle:
-        for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
-            if len(row) >= 2 and row[1].strip():
-                rows.append((i, row[0], row[1].strip()))
-    random.Random(seed).shuffle(rows)
-    out = []
-    for k in range(n):
-        i, category, text = rows[k % len(rows)]
-        text = text.encode().decode()  # a fresh string per article: repeats must not share memory
-        out.append(Article(
-            id=hashlib.sha256(f"{k}:{text}".encode()).hexdigest()[:16], title=text[:60], text=text, source="gnad",
-            cluster=f"c{k}", origin=Origin(path=str(GNAD_CSV), kind="csv", line=i), meta={"category": category},
-            added="2024-01-01T00:00:00Z",
-        ))  # fmt: skip
-    return out
 
 
 def _rss_mb(field: str) -> float | None:
@@ -92,7 +69,7 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
     ws = Workspace(Path(ws_root))
     studio = connect(ws)
     schema = load_schema(ws.schema_path)
-    articles = _articles(n) if step in ("push", "bare_import") else []
+    articles = gnad_articles(n, fresh_strings=True) if step in ("push", "bare_import") else []
     payload = [{"data": article_task_data(a)} for a in articles] if step == "bare_import" else []
     text_mb = sum(len(a.text.encode()) for a in articles) / 2**20
     figures: dict[str, Any] = {"step": step, "n": n, "input_text_mb": text_mb}

@@ -18,10 +18,7 @@ Results: bench/results/push_pull.json.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import os
-import random
 import shutil
 import tempfile
 import time
@@ -30,16 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from annotation import studio as studio_mod
-from annotation.article import Article, Origin
 from annotation.client import connect
 from annotation.project import ProjectRef, _remember
 from annotation.pull import pull, snapshot
 from annotation.push import article_task_data, chunks, import_annotated_tasks, push
 from annotation.schema import load_schema
 from annotation.workspace import init_workspace
-from bench.common import time_runs, write_result
+from bench.common import GNAD_CSV, gnad_articles, time_runs, write_result
 
-GNAD_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gnad" / "test.csv"
 N_PUSH = 1000
 N_PER_TASK = 50
 N_PULL = 2000
@@ -65,24 +60,6 @@ def _register_component(entity_labels: list[str], event_labels: list[str]) -> No
         doc.spans["events"] = events
         doc.spans["events"].attrs["scores"] = [0.5 + 0.05 * k for k in range(len(events))]
         return doc
-
-
-def _articles(n: int, *, seed: int = 0) -> list[Article]:
-    rows = []
-    with GNAD_CSV.open(encoding="utf-8") as handle:
-        for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
-            if len(row) >= 2 and row[1].strip():
-                rows.append((i, row[0], row[1].strip()))
-    random.Random(seed).shuffle(rows)
-    out = []
-    for k in range(n):  # repeat the 1,028 articles with distinct ids when more are asked for
-        i, category, text = rows[k % len(rows)]
-        out.append(Article(
-            id=hashlib.sha256(f"{k}:{text}".encode()).hexdigest()[:16], title=text[:60], text=text, source="gnad",
-            cluster=f"c{k}", origin=Origin(path=str(GNAD_CSV), kind="csv", line=i), meta={"category": category},
-            added="2024-01-01T00:00:00Z",
-        ))  # fmt: skip
-    return out
 
 
 def _timing(timing: Any) -> dict[str, Any]:
@@ -114,7 +91,7 @@ def main() -> None:
         nlp.add_pipe(COMPONENT)
         model_dir = ws.models_dir / "bench-001"
         nlp.to_disk(model_dir)
-        articles = _articles(N_PUSH)
+        articles = gnad_articles(N_PUSH)
 
         def fresh_project() -> ProjectRef:
             title = f"bench-{uuid.uuid4().hex[:8]}"
@@ -184,7 +161,7 @@ def main() -> None:
         # --- pull: 2,000 tasks each carrying one annotation with 10 entity regions
         pull_ref = fresh_project()
         annotated = []
-        pull_articles = _articles(N_PULL, seed=1)
+        pull_articles = gnad_articles(N_PULL, seed=1)
         for a, doc in zip(pull_articles, loaded.pipe(a.text for a in pull_articles), strict=True):
             layers = [("entities", s) for s in doc.ents] + [("events", s) for s in doc.spans["events"]]
             result = [
