@@ -14,7 +14,6 @@ from annotation.corpus import IngestOptions, add
 from annotation.workspace import init_workspace
 from bench.common import GNAD_CSV, max_rss_mb, time_runs, write_result
 
-
 REPEAT = 3
 
 
