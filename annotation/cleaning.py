@@ -338,6 +338,13 @@ def clean_dump(raw: str, config: CleaningConfig | None = None) -> CleanResult:
     for p, f in zip(paragraphs, feats, strict=True):
         p.initial, p.reasons = _initial_class(p.text, f, cfg)
         initial.append(p.initial)
+    if GOOD not in initial and NEAR_GOOD in initial:
+        # A short article (agency brief, pre-cleaned text) has no paragraph long enough to be "good"; jusText's
+        # page edges (bad) would then drop every near-good block and lose the whole article.
+        for i, p in enumerate(paragraphs):
+            if p.initial == NEAR_GOOD:
+                initial[i] = p.initial = GOOD
+                p.reasons.append("near-good taken as good: the text has no long paragraph")
     classes = _smooth(initial, [f.media for f in feats])
     for i, p in enumerate(paragraphs):
         if classes[i] != p.initial:

@@ -188,3 +188,15 @@ def test_cleaning_finds_published_date(text: str, expected: str | None) -> None:
 def test_cleaning_empty_input() -> None:
     result = clean_dump(" \n\t\n")
     assert result.text == "" and result.paragraphs == []
+
+
+def test_cleaning_keeps_a_short_article_without_long_paragraphs() -> None:
+    """An agency brief has no paragraph long enough to be "good"; it must not vanish as a whole (found by fuzzing)."""
+    paragraphs = [
+        "Der Bundeskanzler hat am Montag in Berlin den französischen Präsidenten empfangen. Beide sprachen über die Ukraine.",
+        "Nach dem Treffen sagte Scholz, man sei sich in vielen Punkten einig gewesen, auch bei der Hilfe für Kiew.",
+        "Macron kündigte an, im Juni erneut nach Deutschland zu reisen, um die Gespräche fortzusetzen.",
+    ]
+    result = clean_dump("\n\n".join(["Cookies akzeptieren", *paragraphs, "Newsletter abonnieren"]))
+    assert result.text == "\n\n".join(paragraphs)
+    assert all("no long paragraph" in " ".join(p.reasons) for p in result.paragraphs if p.kept)
