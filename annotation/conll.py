@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from annotation.convert import fast_msgpack
+from annotation.docbin_stream import fast_msgpack
 from annotation.errors import ConfigError, InputError
 from annotation.io import atomic_write_bytes, sha256_text, write_json
 from annotation.offsets import to_utf16

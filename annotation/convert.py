@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import json
 import random
-import re
-import tempfile
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from annotation.errors import ConfigError, InputError
+from annotation.docbin_stream import DocBinWriter, fast_msgpack
 from annotation.io import atomic_open, sha256_file, write_json
+from annotation.json_stream import NotAJSONArray, iter_json_array
 from annotation.offsets import OffsetIndex, SnapMode, locate, snap
 from annotation.schema import Schema
 from annotation.workspace import DEFAULT_CONFIGS, Workspace
@@ -384,110 +383,6 @@ def iter_export(path: Path) -> Iterator[dict[str, Any]]:
         raise not_an_export from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format.") from err
-
-
-# --------------------------------------------------------------------------- streamed JSON
-
-
-class NotAJSONArray(ValueError):
-    """The document is valid JSON, but its top level is not an array."""
-
-
-_DECODER = json.JSONDecoder()
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_CHUNK_CHARS = 1 << 16  # 64 Ki characters: a task or two; larger elements grow the buffer as needed
-# A decode error (or a decoded number) this close to the end of the buffer may only mean the element goes on in
-# the next chunk (``tru`` or ``1.`` cut off); elsewhere an error is real, reported without reading the rest.
-_CUT_MARGIN = 64
-
-
-class _Buffered:
-    """A window on a text stream for decoding one JSON value after another with ``JSONDecoder.raw_decode``."""
-
-    def __init__(self, handle: IO[str], chunk: int) -> None:
-        self.handle, self.chunk = handle, chunk
-        self.buf, self.pos, self.consumed, self.eof = "", 0, 0, False
-
-    def more(self, at_least: int = 0) -> bool:
-        """Append the next chunk (dropping what was consumed); False at the end of the stream."""
-        if self.eof:
-            return False
-        data = self.handle.read(max(self.chunk, at_least))
-        if not data:
-            self.eof = True
-            return False
-        self.consumed += self.pos
-        self.buf = self.buf[self.pos :] + data
-        self.pos = 0
-        return True
-
-    def peek(self) -> str:
-        """The next character that is not JSON whitespace ("" at the end), skipping to it."""
-        while True:
-            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self.more():
-                return ""
-
-    def value(self) -> Any:
-        """Decode the JSON value at the current position."""
-        while True:
-            try:
-                obj, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as err:
-                cut = err.pos >= len(self.buf) - _CUT_MARGIN or err.msg.startswith("Unterminated string")
-                # Ask for as much again as is buffered: an element larger than a chunk costs O(its size) in all.
-                if cut and self.more(at_least=len(self.buf) - self.pos):
-                    continue
-                raise self.error(err.msg, err.pos) from None
-            if end > len(self.buf) - _CUT_MARGIN and self.more():  # a number cut at the chunk end ("1." of "1.5")
-                continue  # decodes as a shorter one: decode it again with the text that follows
-            self.pos = end
-            return obj
-
-    def error(self, msg: str, pos: int) -> json.JSONDecodeError:
-        # positions count from the start of the file, as json.load's would
-        return json.JSONDecodeError(msg, self.buf, pos) if not self.consumed else _offset_error(msg, self.consumed + pos)
-
-
-def _offset_error(msg: str, pos: int) -> json.JSONDecodeError:
-    err = json.JSONDecodeError(msg, "", 0)
-    err.pos, err.lineno, err.colno = pos, 0, 0
-    err.args = (f"{msg}: char {pos}",)
-    return err
-
-
-def iter_json_array(handle: IO[str], *, chunk: int = _CHUNK_CHARS) -> Iterator[Any]:
-    """Yield the elements of the JSON array that makes up ``handle``, holding about one element at a time.
-
-    Each element is decoded by ``json``'s own decoder, so values are exactly those of ``json.load`` (integers of
-    any size, NaN, lone surrogates). Raises ``json.JSONDecodeError`` where ``json.load`` would — possibly after
-    yielding the elements before the fault — and :class:`NotAJSONArray` for valid JSON that is not an array.
-    """
-    stream = _Buffered(handle, chunk)
-    first = stream.peek()
-    if first != "[":
-        stream.value()  # not JSON at all raises here
-        if stream.peek():
-            raise stream.error("Extra data", stream.pos)
-        raise NotAJSONArray("the top-level JSON value is not an array")
-    stream.pos += 1
-    if stream.peek() == "]":
-        stream.pos += 1
-    else:
-        while True:
-            stream.peek()
-            yield stream.value()
-            following = stream.peek()
-            if following == "]":
-                stream.pos += 1
-                break
-            if following != ",":
-                raise stream.error("Expecting ',' delimiter", stream.pos)
-            stream.pos += 1
-    if stream.peek():
-        raise stream.error("Extra data", stream.pos)
 
 
 def latest_converted(ws: Workspace) -> Path:
@@ -869,127 +764,3 @@ def assign_splits(docs: list[tuple[str, Doc]], ratios: SplitRatios, *, seed: int
     for key, doc in docs:
         out[split_of[key]]["docs"].append(doc)
     return out
-
-
-# --------------------------------------------------------------------------- DocBin files, streamed
-
-
-class DocBinWriter:
-    """Builds a ``.spacy`` file from Docs added one at a time, holding only its strings table in memory.
-
-    The file is byte for byte what ``DocBin(store_user_data=True).to_bytes()`` gives for the same Docs in the
-    same order (a zlib-compressed msgpack map): each Doc is encoded by spaCy's own ``DocBin.add`` and its token
-    array, spaces and per-Doc data go straight to anonymous temporary files in ``spill_dir``; :meth:`write`
-    streams them through one compressor into the target. Use as a context manager (closes the spill files).
-    """
-
-    _ARRAYS = ("tokens", "spaces")
-    _LISTS = ("cats", "flags", "span_groups", "user_data")
-
-    def __init__(self, *, spill_dir: Path) -> None:
-        from spacy.tokens import DocBin
-
-        self._bin = DocBin(store_user_data=True)  # encodes each Doc; its per-Doc lists are emptied after each add
-        self._spill = {part: tempfile.TemporaryFile(dir=spill_dir) for part in (*self._ARRAYS, *self._LISTS)}
-        self._lengths: list[int] = []
-        self._bytes = dict.fromkeys(self._ARRAYS, 0)
-
-    def __enter__(self) -> DocBinWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._spill.values():
-            handle.close()
-
-    def __len__(self) -> int:
-        return len(self._lengths)
-
-    def add(self, doc: Doc) -> None:
-        import srsly
-
-        b = self._bin
-        b.add(doc)
-        tokens, spaces = b.tokens.pop(), b.spaces.pop()
-        self._lengths.append(len(tokens))
-        for part, array in (("tokens", tokens), ("spaces", spaces)):
-            data = array.tobytes("C")  # rows in C order: what numpy.vstack(...).tobytes("C") joins
-            self._spill[part].write(data)
-            self._bytes[part] += len(data)
-        for part in self._LISTS:
-            self._spill[part].write(srsly.msgpack_dumps(getattr(b, part).pop()))
-
-    def write(self, path: Path) -> None:
-        """Write the ``.spacy`` file atomically."""
-        compressor = zlib.compressobj()  # zlib.compress's defaults (level 6, 15 window bits): the same stream
-        with atomic_open(path, "wb") as handle:
-            for piece in self._pieces():
-                handle.write(compressor.compress(piece))
-            handle.write(compressor.flush())
-
-    def _pieces(self) -> Iterator[bytes]:
-        """The msgpack encoding of DocBin.to_bytes's map, in its key order, a piece at a time."""
-        import numpy
-        import srsly
-        from srsly.msgpack import Packer
-
-        b, packer = self._bin, Packer(use_bin_type=True)
-        yield packer.pack_map_header(10)
-        yield srsly.msgpack_dumps("version") + srsly.msgpack_dumps(b.version)
-        yield srsly.msgpack_dumps("attrs") + srsly.msgpack_dumps(b.attrs)
-        for part in self._ARRAYS:
-            yield srsly.msgpack_dumps(part) + _bin_header(self._bytes[part])
-            yield from self._spilled(part)
-        yield srsly.msgpack_dumps("lengths") + srsly.msgpack_dumps(numpy.asarray(self._lengths, dtype="int32").tobytes("C"))
-        yield srsly.msgpack_dumps("strings") + srsly.msgpack_dumps(sorted(b.strings))
-        for part in self._LISTS:
-            yield srsly.msgpack_dumps(part) + packer.pack_array_header(len(self))
-            yield from self._spilled(part)
-
-    def _spilled(self, part: str) -> Iterator[bytes]:
-        handle = self._spill[part]
-        handle.flush()
-        handle.seek(0)
-        while chunk := handle.read(1 << 20):
-            yield chunk
-
-
-def _bin_header(size: int) -> bytes:
-    """msgpack's header for ``size`` raw bytes (bin 8/16/32, the smallest that fits, as msgpack packs them)."""
-    if size < 2**8:
-        return b"\xc4" + size.to_bytes(1, "big")
-    if size < 2**16:
-        return b"\xc5" + size.to_bytes(2, "big")
-    if size < 2**32:
-        return b"\xc6" + size.to_bytes(4, "big")
-    raise InputError(
-        f"A split holds {size / 2**30:.1f} GiB of token data, more than one .spacy file can (4 GiB).",
-        hint="Convert the export in parts, or with fewer docs per split.",
-    )
-
-
-# --------------------------------------------------------------------------- serialisation speed
-
-
-@contextmanager
-def fast_msgpack() -> Iterator[None]:
-    """Memoise srsly's msgpack encoder/decoder registries while many Docs are (de)serialised.
-
-    srsly looks its registries up in the installed entry points on every ``msgpack_dumps`` (about 1 ms in an
-    environment with Label Studio's many packages), and ``DocBin.add`` calls it several times per Doc.
-    Nothing registers encoders mid-conversion, so the lookups are taken once and restored afterwards.
-    """
-    import srsly.msgpack as sm
-
-    registries = (sm.msgpack_encoders, sm.msgpack_decoders)
-    saved = [reg.__dict__.get("get_all") for reg in registries]
-    for reg in registries:
-        cached = reg.get_all()
-        reg.get_all = lambda cached=cached: dict(cached)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        for reg, old in zip(registries, saved, strict=True):
-            if old is None:
-                del reg.get_all
-            else:
-                reg.get_all = old  # type: ignore[method-assign]

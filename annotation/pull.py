@@ -74,10 +74,10 @@ def snapshot(studio: Studio, project_id: int, *, timeout: float = 300.0) -> int:
 def download(studio: Studio, project_id: int, export_id: int, target: Path) -> int:
     """Stream the snapshot to ``target`` atomically; returns the number of tasks. Retries restart from scratch.
 
-    The check reads the file back one task at a time (annotation.convert.iter_json_array): memory stays flat
+    The check reads the file back one task at a time (annotation.json_stream.iter_json_array): memory stays flat
     however large the export.
     """
-    from annotation.convert import NotAJSONArray, iter_json_array
+    from annotation.json_stream import NotAJSONArray, iter_json_array
 
     def attempt() -> int:
         with atomic_open(target, "wb+") as handle:

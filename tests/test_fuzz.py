@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from spacy.tokens import DocBin
 
 from annotation.cleaning import clean_dump, normalize_line
-from annotation.convert import SPLITS, ConvertOptions, convert_export, convert_tasks, fast_msgpack, load_convert_options
+from annotation.convert import SPLITS, ConvertOptions, convert_export, convert_tasks, load_convert_options
+from annotation.docbin_stream import fast_msgpack
 from annotation.errors import InputError
 from annotation.schema import Schema, load_schema
 

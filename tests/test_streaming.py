@@ -21,18 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc, DocBin, Span
 
-from annotation.convert import (
-    SPLITS,
-    ConvertReport,
-    DocBinWriter,
-    NotAJSONArray,
-    convert_export,
-    iter_json_array,
-    load_convert_options,
-    write_report,
-)
+from annotation.convert import SPLITS, ConvertReport, convert_export, load_convert_options, write_report
+from annotation.docbin_stream import DocBinWriter
 from annotation.errors import InputError
 from annotation.io import write_json
+from annotation.json_stream import NotAJSONArray, iter_json_array
 from annotation.schema import Schema, load_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +74,7 @@ def test_convert_streaming_keeps_splits_docs_and_report_of_the_in_memory_convert
 
 
 @pytest.mark.parametrize("n_docs", [0, 1, 40])
-def test_convert_docbin_writer_writes_the_bytes_of_docbin(tmp_path: Path, n_docs: int) -> None:
+def test_docbin_stream_writer_writes_the_bytes_of_docbin(tmp_path: Path, n_docs: int) -> None:
     nlp = spacy.blank(SCHEMA.language)
     nlp.add_pipe("sentencizer")
     rng = random.Random(n_docs)
@@ -142,7 +135,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("text", TRICKY)
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 16])
-def test_convert_iter_json_array_decodes_as_json_load(text: str, chunk: int) -> None:
+def test_json_stream_iter_json_array_decodes_as_json_load(text: str, chunk: int) -> None:
     assert _stream(text, chunk) == _load(text)
 
 
@@ -156,7 +149,7 @@ JSON = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.lists(JSON, max_size=6), indent=st.sampled_from([None, 0, 2]), cut=st.integers(0, 400),
        insert=st.sampled_from(["", "x", ",", "]", "[", '"', " ", "}", "1"]), chunk=st.integers(1, 64), damage=st.booleans())  # fmt: skip
-def test_convert_iter_json_array_agrees_with_json_load_on_any_text(
+def test_json_stream_iter_json_array_agrees_with_json_load_on_any_text(
     value: list[Any], indent: int | None, cut: int, insert: str, chunk: int, damage: bool
 ) -> None:
     text = json.dumps(value, indent=indent)
