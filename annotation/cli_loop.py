@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,14 +72,11 @@ def push_cli(
             + (f"; {result.predicted_existing} existing task(s) got predictions" if result.predicted_existing else "")
             + "."
         )
-        for row in result.predictions.as_dict()["skipped"]:
-            err_console.print(f"[yellow]Not sent (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+        _print_skipped(result.predictions, "Not sent")
     if result.without_prediction:
         shown = ", ".join(result.without_prediction[:10]) + (" ..." if len(result.without_prediction) > 10 else "")
         err_console.print(f"[yellow]{len(result.without_prediction)} task(s) have no line in {predictions}, pushed without a prediction:[/] {shown}")
-    if order == "uncertainty":
-        console.print("Annotators get the least certain tasks first (Label All Tasks; tab 'Least certain first').")
-    console.print(f"Open it: {result.project.url}/projects/{result.project.id}/data")
+    _print_queue(result.project, order)
 
 
 def preannotate_cli(
@@ -92,8 +89,7 @@ def preannotate_cli(
 
     lines, report, version = save_predictions(workspace.current(), model=model, out=out, batch_size=batch_size)
     console.print(f"Wrote {lines} prediction(s) of {version} ({report.regions} region(s)) to {out}.")
-    for row in report.as_dict()["skipped"]:
-        err_console.print(f"[yellow]Not written (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+    _print_skipped(report, "Not written")
     console.print(f"Next: treffpunkt annotate push --predictions {out}")
 
 
@@ -112,12 +108,21 @@ def predict_cli(
         f"Predictions of {result.model_version} for {result.predicted_existing} task(s) of project {result.project.title!r} "
         f"(id {result.project.id}); {result.predictions.regions} region(s), {result.requests} request(s), {result.seconds:.1f} s."
     )
-    for row in result.predictions.as_dict()["skipped"]:
-        err_console.print(f"[yellow]Not sent (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+    _print_skipped(result.predictions, "Not sent")
     console.print(f"Label Studio now shows {result.model_version}'s predictions; older versions' stay on the tasks.")
+    _print_queue(result.project, order)
+
+
+def _print_skipped(report: Any, verb: str) -> None:
+    """Predicted labels the schema lacks: counted by the prediction report, never dropped silently."""
+    for row in report.as_dict()["skipped"]:
+        err_console.print(f"[yellow]{verb} (not in the schema):[/] {row['layer']} {row['label']}: {row['count']}")
+
+
+def _print_queue(ref: Any, order: str) -> None:
     if order == "uncertainty":
         console.print("Annotators get the least certain tasks first (Label All Tasks; tab 'Least certain first').")
-    console.print(f"Open it: {result.project.url}/projects/{result.project.id}/data")
+    console.print(f"Open it: {ref.url}/projects/{ref.id}/data")
 
 
 def pull_cli(

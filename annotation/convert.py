@@ -355,11 +355,6 @@ def iter_docs(
         yield _group_key(task), doc
 
 
-def read_export(path: Path) -> list[dict[str, Any]]:
-    """The tasks of a Label Studio JSON export (a list of task objects), all in memory; see :func:`iter_export`."""
-    return list(iter_export(path))
-
-
 def iter_export(path: Path) -> Iterator[dict[str, Any]]:
     """Stream the tasks of a Label Studio JSON export one at a time, decoded exactly as ``json.load`` would.
 
@@ -752,15 +747,3 @@ def split_groups(sizes: dict[str, int], ratios: SplitRatios, *, seed: int) -> tu
         counts[name] += 1
         done += size
     return split_of, counts
-
-
-def assign_splits(docs: list[tuple[str, Doc]], ratios: SplitRatios, *, seed: int) -> dict[str, dict[str, Any]]:
-    """In-memory Docs to splits by :func:`split_groups`: {split: {"docs": [...], "groups": n}}."""
-    sizes: dict[str, int] = {}
-    for key, _ in docs:
-        sizes[key] = sizes.get(key, 0) + 1
-    split_of, counts = split_groups(sizes, ratios, seed=seed)
-    out: dict[str, dict[str, Any]] = {name: {"docs": [], "groups": counts[name]} for name in SPLITS}
-    for key, doc in docs:
-        out[split_of[key]]["docs"].append(doc)
-    return out

@@ -148,14 +148,11 @@ def push(
     ``predictions``: a JSONL file of precomputed predictions (:func:`save_predictions`, ``annotate preannotate``)
     used instead of running a model here; its ``model_version`` is the version pushed.
     """
-    if order not in ORDERS:
-        raise InputError(f"Unknown order {order!r}.", hint=f"Use one of: {', '.join(ORDERS)}.")
+    _check_options(order, batch_size)
     if model is not None and predictions is not None:
         raise InputError("Give --model or --predictions, not both.", hint="--predictions FILE already names its model version.")
     if order == "uncertainty" and model is None and predictions is None:
         raise InputError("--order uncertainty needs --model (or --predictions): the order comes from the model's scores.")
-    if batch_size < 1:
-        raise InputError("--batch-size must be at least 1.")
     precomputed = _FilePredictor.read(predictions) if predictions is not None else None  # bad file: fail before any request
     began = time.perf_counter()
     studio = studio or connect(ws)
@@ -175,11 +172,8 @@ def push(
 
     nlp: _Predictor | None = None
     if model is not None:
-        import spacy
-
-        model_dir = resolve_model(ws, model)
-        nlp = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
-        result.model_version = model_dir.name
+        nlp = _ModelPredictor.load(ws, model, schema)
+        result.model_version = nlp.version
     elif precomputed is not None:
         nlp = precomputed
         result.model_version = nlp.version
@@ -188,7 +182,7 @@ def push(
         if nlp is not None and order == "uncertainty":
             job = bar.add_task("Predicting", total=len(tasks))
             for batch in chunks(tasks, batch_size):
-                _attach_predictions(nlp, batch, schema, result)
+                _attach_predictions(nlp, batch, result)
                 bar.advance(job, len(batch))
             # least certain first; tasks without a score last
             tasks.sort(key=lambda t: (_score(t) is None, _score(t) or 0.0))
@@ -203,7 +197,7 @@ def push(
             pending: tuple[Future[int], int] | None = None
             for batch in chunks(tasks, step):
                 if nlp is not None and order != "uncertainty":
-                    _attach_predictions(nlp, batch, schema, result)
+                    _attach_predictions(nlp, batch, result)
                 if pending is not None:
                     result.imported += pending[0].result()
                     bar.advance(job, pending[1])
@@ -213,11 +207,18 @@ def push(
                 result.imported += pending[0].result()
                 bar.advance(job, pending[1])
         if nlp is not None:
-            result.predicted_existing = _predict_existing(studio, ref.id, set(present.values()), nlp, schema, result, batch_size, bar)
+            result.predicted_existing = _predict_existing(studio, ref.id, set(present.values()), nlp, result, batch_size, bar)
     if nlp is not None:
         _show_version(studio, ref.id, result.model_version, uncertainty=order == "uncertainty")
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _check_options(order: str, batch_size: int) -> None:
+    if order not in ORDERS:
+        raise InputError(f"Unknown order {order!r}.", hint=f"Use one of: {', '.join(ORDERS)}.")
+    if batch_size < 1:
+        raise InputError("--batch-size must be at least 1.")
 
 
 def _score(task: dict[str, Any]) -> float | None:
@@ -248,6 +249,13 @@ class _ModelPredictor:
     schema: Schema
     version: str
 
+    @classmethod
+    def load(cls, ws: Workspace, model: str | Path, schema: Schema) -> _ModelPredictor:
+        import spacy
+
+        model_dir = resolve_model(ws, model)
+        return cls(spacy.load(model_dir), schema, model_dir.name)
+
     def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]:
         docs = self.nlp.pipe(d.get("text", "") for d in datas)
         return [doc_to_prediction(doc, self.schema, model_version=self.version, report=report) for doc in docs]
@@ -269,14 +277,13 @@ class _FilePredictor:
             raise InputError(f"No predictions file {path}.", hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
         by_article: dict[str, dict[str, Any]] = {}
         try:
-            rows = list(read_jsonl(path))
-        except ValueError as err:
+            for row in read_jsonl(path):
+                if not isinstance(row, dict) or "article_id" not in row or not isinstance(row.get("prediction"), dict):
+                    raise InputError(f"{path} is not a predictions file: a line lacks article_id or prediction.",
+                                     hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
+                by_article[str(row["article_id"])] = row["prediction"]
+        except ValueError as err:  # a line that is not JSON (InputError is not a ValueError)
             raise InputError(f"{path} is not valid JSONL: {err}", hint="Write it with `treffpunkt annotate preannotate`.") from err
-        for row in rows:
-            if not isinstance(row, dict) or "article_id" not in row or not isinstance(row.get("prediction"), dict):
-                raise InputError(f"{path} is not a predictions file: a line lacks article_id or prediction.",
-                                 hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
-            by_article[str(row["article_id"])] = row["prediction"]
         versions = sorted({str(p.get("model_version", "")) for p in by_article.values()})
         if len(versions) != 1 or not versions[0]:
             raise InputError(f"{path} holds predictions of {len(versions)} model versions ({', '.join(versions) or 'none'}); push needs exactly one.",
@@ -289,7 +296,7 @@ class _FilePredictor:
         return out
 
 
-def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], schema: Schema, result: PushResult) -> None:
+def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], result: PushResult) -> None:
     for task, prediction in zip(tasks, nlp([t["data"] for t in tasks], result.predictions), strict=True):
         if prediction is None:
             result.without_prediction.append(str(task["data"].get("article_id")))
@@ -311,24 +318,23 @@ def save_predictions(
     One line per article: ``{"article_id", "prediction": {"model_version", "score", "result"}}``. Lets the model run
     where it runs best (a GPU machine, a batch job) and the push be a plain bulk import. Returns (lines, report, version).
     """
-    import json
+    from annotation.io import write_jsonl
 
-    import spacy
-
-    from annotation.io import atomic_open
-
-    schema = schema or load_schema(ws.schema_path)
-    model_dir = resolve_model(ws, model)
-    predictor = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
+    predictor = _ModelPredictor.load(ws, model, schema or load_schema(ws.schema_path))
     corpus = _unique(list(articles) if articles is not None else load_corpus(ws))
     report = PredictionReport()
-    with atomic_open(Path(out), "w") as handle, progress_bar("articles") as bar:
+
+    with progress_bar("articles") as bar:
         job = bar.add_task("Predicting", total=len(corpus))
-        for batch in chunks(corpus, batch_size):
-            for article, prediction in zip(batch, predictor([article_task_data(a) for a in batch], report), strict=True):
-                handle.write(json.dumps({"article_id": article.id, "prediction": prediction}, ensure_ascii=False) + "\n")
-            bar.advance(job, len(batch))
-    return len(corpus), report, model_dir.name
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for batch in chunks(corpus, batch_size):
+                for article, prediction in zip(batch, predictor([article_task_data(a) for a in batch], report), strict=True):
+                    yield {"article_id": article.id, "prediction": prediction}
+                bar.advance(job, len(batch))
+
+        lines = write_jsonl(Path(out), rows())
+    return lines, report, predictor.version
 
 
 def predict_existing(
@@ -347,21 +353,14 @@ def predict_existing(
     the tasks; the project's ``model_version`` is set to this version, so Label Studio shows (and scores, for
     uncertainty sampling and the score column) only this version's predictions.
     """
-    if order not in ORDERS:
-        raise InputError(f"Unknown order {order!r}.", hint=f"Use one of: {', '.join(ORDERS)}.")
-    if batch_size < 1:
-        raise InputError("--batch-size must be at least 1.")
-    import spacy
-
+    _check_options(order, batch_size)
     began = time.perf_counter()
     studio = studio or connect(ws)
     ref = require_project(studio, ws)
-    schema = schema or load_schema(ws.schema_path)
-    model_dir = resolve_model(ws, model)
-    nlp = _ModelPredictor(spacy.load(model_dir), schema, model_dir.name)
-    result = PushResult(project=ref, order=order, model_version=model_dir.name)
+    nlp = _ModelPredictor.load(ws, model, schema or load_schema(ws.schema_path))
+    result = PushResult(project=ref, order=order, model_version=nlp.version)
     with progress_bar("tasks") as bar:
-        result.predicted_existing = _predict_existing(studio, ref.id, None, nlp, schema, result, batch_size, bar)
+        result.predicted_existing = _predict_existing(studio, ref.id, None, nlp, result, batch_size, bar)
     _show_version(studio, ref.id, result.model_version, uncertainty=order == "uncertainty")
     result.requests += 2 + (2 if order == "uncertainty" else 0)  # task listing + project update (+ view list/create)
     result.seconds = time.perf_counter() - began
@@ -385,7 +384,7 @@ def _task_model_versions(task: Any) -> set[str]:
 
 
 def _predict_existing(
-    studio: Studio, project_id: int, task_ids: set[int] | None, nlp: _Predictor, schema: Schema, result: PushResult, batch_size: int, bar: Any
+    studio: Studio, project_id: int, task_ids: set[int] | None, nlp: _Predictor, result: PushResult, batch_size: int, bar: Any
 ) -> int:
     """Predictions for tasks (``task_ids``; None = all in the project) lacking one of this model version; one request per chunk."""
     if task_ids is not None and not task_ids:
