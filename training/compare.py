@@ -195,20 +195,12 @@ def _items(layer: str, gold: Any, pred: Any, roles: Sequence[Any] | None) -> dic
                 out.setdefault(item[2], {"tp": [], "fp": [], "fn": []})[kind].append(item)
         return out
     # roles: the one-to-one matching of training.roles.score_roles, kept item by item
-    from training.roles import gold_pairs
+    from training.roles import gold_pairs, match_role_pairs
 
-    gold_list = gold_pairs(gold)
-    preds = list({(r.event_label, r.event_start, r.event_end, r.arg_start, r.arg_end, r.role): r for r in (roles or [])}.values())
-    free = list(gold_list)
-    for r in preds:
-        match = next((g for g in free if (g.event_label, g.arg_start, g.arg_end, g.role) == (r.event_label, r.arg_start, r.arg_end, r.role)
-                      and r.event_start < g.event_end and g.event_start < r.event_end), None)
-        kind = "tp" if match is not None else "fp"
-        if match is not None:
-            free.remove(match)
-        out.setdefault(r.role, {"tp": [], "fp": [], "fn": []})[kind].append((r.arg_start, r.arg_end, r.role, r.event_label, r.arg_label))
-    for g in free:
-        out.setdefault(g.role, {"tp": [], "fp": [], "fn": []})["fn"].append((g.arg_start, g.arg_end, g.role, g.event_label, g.arg_label))
+    matched, unmatched, missed = match_role_pairs(gold_pairs(gold), roles or [])
+    for kind, group in (("tp", matched), ("fp", unmatched), ("fn", missed)):
+        for r in group:
+            out.setdefault(r.role, {"tp": [], "fp": [], "fn": []})[kind].append((r.arg_start, r.arg_end, r.role, r.event_label, r.arg_label))
     return out
 
 
@@ -260,7 +252,8 @@ def compare_docs(
     doc_ids = [doc_label(d, i) for i, d in enumerate(gold_docs)]
 
     # items[v][layer][i] = label -> {tp, fp, fn}
-    items = {v: {layer: [_items(layer, g, p, (roles or {}).get(v, [None] * n)[i] if layer == "roles" else None)
+    role_lists = {v: (roles or {}).get(v) or [None] * n for v in versions}
+    items = {v: {layer: [_items(layer, g, p, role_lists[v][i] if layer == "roles" else None)
                          for i, (g, p) in enumerate(zip(gold_docs, predicted[v], strict=True))] for layer in layers} for v in versions}
     labels = {layer: sorted({lab for v in versions for per_doc in items[v][layer] for lab in per_doc}) for layer in layers}
 
@@ -402,8 +395,8 @@ def compare(
     import spacy
 
     from annotation.schema import load_schema
-    from training.evaluate import SPLITS, predict_docs, read_docbin, score_docs
-    from training.roles import load_roles_config, pairs_for_doc, role_assigner, score_roles
+    from training.evaluate import SPLITS, predict_docs, read_docbin, score_docs, version_roles
+    from training.roles import pairs_for_doc, score_roles
     from training.train import default_data
     from training.versions import resolve
 
@@ -442,7 +435,6 @@ def compare(
     if len(gold) < FEW_DOCS:
         warnings.append(f"Only {len(gold)} gold docs: bootstrap intervals over so few documents are rough (with 1 doc they collapse to a point).")
 
-    roles_config = load_roles_config(ws.config_path("roles.yaml"), schema)
     predicted: dict[str, list[Any]] = {}
     role_pairs: dict[str, list[list[Any]]] = {}
     scores: dict[str, dict[str, Any]] = {}
@@ -450,7 +442,7 @@ def compare(
         err_console.print(f"Scoring {name} on {len(gold)} docs ...")
         nlp = spacy.load(d)
         docs, wps = predict_docs(nlp, gold)
-        assigner = role_assigner(d, schema, roles_config)
+        assigner = version_roles(ws, d, schema)
         predicted[name] = docs
         role_pairs[name] = [pairs_for_doc(doc, assigner) for doc in docs]
         scores[name] = {**score_docs(gold, docs, schema), "words_per_second": wps, "roles": score_roles(gold, role_pairs[name]), "roles_kind": assigner.kind}

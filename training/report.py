@@ -12,12 +12,10 @@ import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from annotation.io import atomic_write_text
-
-if TYPE_CHECKING:
-    from training.compare import CompareResult
+from training.compare import LAYER_NAMES, MICRO, CompareResult
 
 PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
 ENT_COLORS = ["#7aecec", "#bfeeb7", "#feca74", "#ff9561", "#aa9cfc", "#c887fb", "#9cc9cc", "#ffeb80", "#ff8197", "#e4e7d2", "#bfe1d9", "#f0d0ff"]
@@ -50,8 +48,6 @@ def _save(fig: Any, path: Path) -> Path:
 def f1_chart(result: CompareResult, layer: str, path: Path) -> Path | None:
     """Grouped bars: per-label F1 for each version, with the bootstrap 95 % interval as error bars."""
     import numpy as np
-
-    from training.compare import LAYER_NAMES
 
     rows = [r for r in result.comparison.rows if r.layer == layer]
     if not rows:
@@ -155,8 +151,6 @@ def _delta_cell(d: dict[str, Any]) -> str:
 
 
 def metrics_table(result: CompareResult, layer: str) -> str:
-    from training.compare import MICRO
-
     versions = result.versions
     head = '<tr><th class="l">label</th><th>support</th>' + "".join(f'<th colspan="3">{html.escape(v)}</th>' for v in versions)
     head += "".join(f'<th colspan="2">Δ F1 {html.escape(v)} − {html.escape(versions[0])}</th>' for v in versions[1:]) + "</tr>"
@@ -228,13 +222,10 @@ def errors_html(result: CompareResult, layer: str) -> str:
 
 def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     """Write the charts and ``report.html`` into ``out_dir``."""
-    from training.compare import LAYER_NAMES
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     c = result.comparison
     layers = [layer for layer in LAYER_NAMES if any(r.layer == layer for r in c.rows)]
-    images: list[Path] = []
     f1_imgs = {layer: f1_chart(result, layer, out_dir / f"f1-{layer}.png") for layer in layers}
     conf_imgs = {v: confusion_chart(c.confusion[v], f"events: gold × predicted, {v}", out_dir / f"confusion-{_safe(v)}.png") for v in c.versions}
     curve_img = curves_chart(result.curves, out_dir / "learning-curves.png")
@@ -243,8 +234,6 @@ def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     title = " vs ".join(c.versions)
     warn = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in result.warnings)
     summary_rows = []
-    from training.compare import MICRO
-
     for layer in layers:
         row = c.row(layer, MICRO)
         cells = "".join(f"<td>{_pct(row.scores[v]['f'])}</td>" for v in c.versions) + "".join(_delta_cell(row.deltas[v]) for v in c.versions[1:])

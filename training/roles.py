@@ -443,6 +443,27 @@ def _as_pair(item: RolePair | dict[str, Any]) -> list[RolePair]:
             for a in args if a.get("role")]
 
 
+def match_role_pairs(gold: Sequence[RolePair], predicted: Iterable[RolePair]) -> tuple[list[RolePair], list[RolePair], list[RolePair]]:
+    """Match predicted role pairs to gold one to one: (matched predictions, unmatched predictions, missed gold).
+
+    Duplicate predictions count once. A prediction matches a gold relation with the same event label, argument
+    offsets and role whose trigger lies in the predicted event sentence.
+    """
+    preds = list({(p.event_label, p.event_start, p.event_end, p.arg_start, p.arg_end, p.role): p for p in predicted}.values())
+    free = list(gold)
+    matched: list[RolePair] = []
+    unmatched: list[RolePair] = []
+    for p in preds:
+        match = next((g for g in free if (g.event_label, g.arg_start, g.arg_end, g.role) == (p.event_label, p.arg_start, p.arg_end, p.role)
+                      and p.event_start < g.event_end and g.event_start < p.event_end), None)
+        if match is None:
+            unmatched.append(p)
+        else:
+            matched.append(p)
+            free.remove(match)
+    return matched, unmatched, free
+
+
 def score_roles(gold_docs: Sequence[Any], predicted: Sequence[Iterable[RolePair | dict[str, Any]]]) -> dict[str, Any]:
     """Role-level precision, recall and F1 (per role and micro-averaged).
 
@@ -454,19 +475,10 @@ def score_roles(gold_docs: Sequence[Any], predicted: Sequence[Iterable[RolePair 
     n_gold: Counter = Counter()
     n_pred: Counter = Counter()
     for doc, items in zip(gold_docs, predicted, strict=True):
-        gold = gold_pairs(doc)
-        preds = [p for item in items for p in _as_pair(item)]
-        preds = list({(p.event_label, p.event_start, p.event_end, p.arg_start, p.arg_end, p.role): p for p in preds}.values())
-        n_gold.update(g.role for g in gold)
-        n_pred.update(p.role for p in preds)
-        free = list(gold)
-        for p in preds:
-            for g in free:
-                if (g.event_label, g.arg_start, g.arg_end, g.role) == (p.event_label, p.arg_start, p.arg_end, p.role) \
-                        and p.event_start < g.event_end and g.event_start < p.event_end:
-                    tp[p.role] += 1
-                    free.remove(g)
-                    break
+        matched, unmatched, missed = match_role_pairs(gold_pairs(doc), [p for item in items for p in _as_pair(item)])
+        tp.update(p.role for p in matched)
+        n_pred.update(p.role for p in (*matched, *unmatched))
+        n_gold.update(g.role for g in (*matched, *missed))
     roles = sorted(set(n_gold) | set(n_pred))
     per_role = {r: _prf(tp[r], n_pred[r], n_gold[r]) for r in roles}
     return {"micro": _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values())), "per_role": per_role}
