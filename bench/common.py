@@ -88,10 +88,19 @@ def environment() -> dict[str, Any]:
 def write_result(name: str, data: dict[str, Any]) -> Path:
     """Write ``bench/results/NAME.json`` with the environment added."""
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "environment": environment(),
-               **{k: asdict(v) if isinstance(v, Timing) else v for k, v in data.items()}}
-    write_json(path, payload)
+    write_json(path, {"benchmark": name, "environment": environment(), **_plain(data)})
     return path
+
+
+def _plain(value: Any) -> Any:
+    """Timings anywhere in a result (nested too) as plain JSON objects."""
+    if isinstance(value, Timing):
+        return asdict(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def gnad_articles(n: int, *, seed: int = 0, fresh_strings: bool = False) -> list[Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import GNAD_CSV, gnad_articles
+from bench.common import GNAD_CSV, gnad_articles, max_rss_mb
 
 SIZES = tuple(int(n) for n in os.environ.get("TREFFPUNKT_LOAD_SIZES", "2000,10000").split(","))
 BATCH = 500
@@ -53,11 +52,6 @@ def _reset_peak() -> bool:
     return True
 
 
-def _maxrss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
-
-
 def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
     """One measured step in this (fresh) process; figures go to ``out`` as JSON."""
     from annotation.client import connect
@@ -82,7 +76,7 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
         spacy.blank(schema.language).add_pipe("sentencizer")
 
     rss_before, hwm_reset = _rss_mb("VmRSS"), _reset_peak()
-    maxrss_before = _maxrss_mb()
+    maxrss_before = max_rss_mb()
     began = time.perf_counter()
     if step == "push":
         result = push(ws, articles=articles, batch_size=BATCH, studio=studio, schema=schema)
@@ -109,7 +103,7 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
     peak = _rss_mb("VmHWM") if hwm_reset else None
     figures.update(
         rss_before_mb=rss_before,
-        peak_rss_mb=peak if peak is not None else _maxrss_mb(),
+        peak_rss_mb=peak if peak is not None else max_rss_mb(),
         peak_source="VmHWM reset before the call" if peak is not None else "ru_maxrss (includes set-up)",
         maxrss_before_mb=maxrss_before,
     )
