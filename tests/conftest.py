@@ -173,3 +173,23 @@ def _reset_workspace_override() -> Iterator[None]:
     workspace_mod.use_home(None)
     yield
     workspace_mod.use_home(None)
+
+
+def listening_hosts(port: int) -> set[str]:
+    """Addresses with a socket LISTENing on ``port``, from /proc/net/tcp and tcp6 (what the kernel really bound)."""
+    from pathlib import Path
+
+    hosts = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].split(":")
+            if int(hex_port, 16) != port or fields[3] != "0A":  # 0A = LISTEN
+                continue
+            if len(address) == 8:
+                hosts.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+            else:
+                hosts.add("::" if int(address, 16) == 0 else address.lower())
+    return hosts

@@ -171,12 +171,9 @@ def fresh_data(tmp_path_factory, training_data) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, fresh_data):
     """Two fast versions trained on the data (different seeds) in one workspace."""
-    import os
-
     from annotation.workspace import init_workspace
     from training.train import train
 
-    os.environ.setdefault("WANDB_MODE", "offline")
     ws = init_workspace(tmp_path_factory.mktemp("cmp") / "ws")
     overrides = {"training.max_steps": 30, "training.eval_frequency": 10}
     a = train(ws, config="fast", data=fresh_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO())

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -249,15 +248,9 @@ def assert_clean_failure(out: Any, *needles: str) -> None:
 # --------------------------------------------------------------------------- server not running, wrong token
 
 
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends: nothing listens there
-
-
 @pytest.mark.parametrize("command", [["annotate", "push"], ["annotate", "pull"], ["annotate", "setup"]])
 def test_faults_server_not_running_is_one_clear_message(tmp_path, monkeypatch, command):
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{studio_mod.free_port()}"
     ws = client_ws(tmp_path, monkeypatch, url, "a" * 40)
     began = time.monotonic()
     out = runner.invoke(app, ["--home", str(ws.root), *command])

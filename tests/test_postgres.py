@@ -26,13 +26,13 @@ from typer.testing import CliRunner
 
 from annotation import studio as studio_mod
 from annotation.article import Article, Origin
-from annotation.project import iter_tasks, setup
+from annotation.project import setup
 from annotation.pull import pull
-from annotation.push import push
+from annotation.push import existing_tasks, push
 from annotation.workspace import init_workspace
 from treffpunkt.cli import app
 
-from test_studio import listening_hosts  # noqa: E402 - tests/ is on sys.path (rootdir conftest)
+from tests.conftest import listening_hosts
 
 runner = CliRunner()
 
@@ -190,7 +190,7 @@ def test_postgres_studio_start_push_annotate_pull_keeps_the_data_in_postgresql(p
         from annotation.client import connect
 
         client = connect(ws)
-        by_article = {t.data["article_id"]: t.id for t in iter_tasks(client, project.id)}
+        by_article = existing_tasks(client, project.id)
         text = TEXTS[0]
         client.sdk.annotations.create(by_article["pg-0"], result=[
             region("e1", "entities", text, "Olaf Scholz", "PER"),

@@ -124,7 +124,7 @@ def test_pull_saves_raw_export_with_sha256_and_converts_entities_events_relation
 
     push(studio_ws, articles=make_articles())
     client = studio.client()
-    by_article = {t.data["article_id"]: t.id for t in iter_tasks(client, studio_project.id)}
+    by_article = existing_tasks(client, studio_project.id)
     text = TEXTS[0]
     client.sdk.annotations.create(by_article["art-0"], result=[
         region("e1", "entities", text, "Waleri Gerassimow", "PER"),

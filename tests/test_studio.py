@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from annotation import studio as studio_mod
 from annotation.client import AuthenticationFailed, Studio, StudioUnreachable, connect, connection
 from annotation.workspace import init_workspace
+from tests.conftest import listening_hosts
 from treffpunkt.cli import app
 
 runner = CliRunner()
@@ -245,26 +246,6 @@ def test_studio_cli_warns_when_the_server_would_be_reachable_from_the_network(ws
     assert out.exit_code != 0
     assert ("Warning" in out.output and f"listens on {host}" in out.output and "firewall" in out.output) is warned
     assert ("Warning" in out.output) is warned
-
-
-def listening_hosts(port: int) -> set[str]:
-    """Addresses with a socket LISTENing on ``port``, from /proc/net/tcp and tcp6 (what the kernel really bound)."""
-    from pathlib import Path
-
-    hosts = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if not Path(table).exists():
-            continue
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            address, hex_port = fields[1].split(":")
-            if int(hex_port, 16) != port or fields[3] != "0A":  # 0A = LISTEN
-                continue
-            if len(address) == 8:
-                hosts.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
-            else:
-                hosts.add("::" if int(address, 16) == 0 else address.lower())
-    return hosts
 
 
 def test_studio_listening_hosts_sees_loopback_and_all_interfaces():
