@@ -408,7 +408,8 @@ def _predict_existing(
             else:
                 predictions.append({"task": task_id, **prediction})
         if predictions:
-            studio.call(studio.sdk.projects.import_predictions, project_id, request=predictions, what="predictions import")
+            # like task imports: a lost answer must not attach the predictions twice; a rerun adds only what is missing
+            studio.call(studio.sdk.projects.import_predictions, project_id, request=predictions, what="predictions import", idempotent=False)
             result.requests += 1
         done += len(predictions)
         bar.advance(job, len(batch))
