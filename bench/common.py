@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from annotation.io import write_json
+from treffpunkt.core.io import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GNAD_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gnad" / "test.csv"
@@ -111,7 +111,7 @@ def gnad_articles(n: int, *, seed: int = 0, fresh_strings: bool = False) -> list
     import csv
     import hashlib
 
-    from annotation.article import Article, Origin
+    from treffpunkt.core.article import Article, Origin
 
     rows = []
     with GNAD_CSV.open(encoding="utf-8") as handle:

@@ -10,8 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from annotation.corpus import IngestOptions, add
-from annotation.workspace import init_workspace
+from treffpunkt.annotation.ingest.corpus import IngestOptions, add
+from treffpunkt.core.workspace import init_workspace
 from bench.common import GNAD_CSV, max_rss_mb, time_runs, write_result
 
 REPEAT = 3

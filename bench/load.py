@@ -1,8 +1,8 @@
 """Load: 10,000 articles pushed into a fresh Label Studio project and pulled back, with bounded memory.
 
 gnad articles (../shared/data/gnad/test.csv, 1,028 rows) repeated with distinct ids *and distinct string objects*
-(as a real corpus read from articles.jsonl would be) go through ``annotation.push.push`` into a fresh project, then
-``annotation.pull.pull`` (snapshot export → raw JSON + sha256 → convert) brings them back. Checked: no errors, the
+(as a real corpus read from articles.jsonl would be) go through ``treffpunkt.annotation.labelstudio.push.push`` into a fresh project, then
+``treffpunkt.annotation.labelstudio.pull.pull`` (snapshot export → raw JSON + sha256 → convert) brings them back. Checked: no errors, the
 project holds exactly N tasks, the export holds exactly N tasks. Done at N = 2,000 and N = 10,000 so memory growth
 can be read off: peak RSS of the pushing / pulling process above its RSS just before the call (each step in its
 own child process, the kernel's high-water mark reset right before the call, so imports, spaCy's language data
@@ -54,11 +54,11 @@ def _reset_peak() -> bool:
 
 def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
     """One measured step in this (fresh) process; figures go to ``out`` as JSON."""
-    from annotation.client import connect
-    from annotation.pull import pull, snapshot
-    from annotation.push import article_task_data, chunks, push
-    from annotation.schema import load_schema
-    from annotation.workspace import Workspace
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.pull import pull, snapshot
+    from treffpunkt.annotation.labelstudio.push import article_task_data, chunks, push
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.workspace import Workspace
 
     ws = Workspace(Path(ws_root))
     studio = connect(ws)
@@ -71,7 +71,7 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
         # pull imports the converter and builds a blank pipeline lazily: a fixed cost, not growth with the data
         import spacy
 
-        import annotation.convert  # noqa: F401
+        import treffpunkt.annotation.convert.docs  # noqa: F401
 
         spacy.blank(schema.language).add_pipe("sentencizer")
 
@@ -126,11 +126,11 @@ def _run_child(step: str, n: int, ws_root: Path, project_id: int, scratch: Path)
 def main() -> None:
     if not GNAD_CSV.exists():
         raise SystemExit(f"{GNAD_CSV} not found: the benchmark needs the shared gnad data.")
-    from annotation import studio as studio_mod
-    from annotation.client import connect
-    from annotation.project import ProjectRef, _remember
-    from annotation.schema import load_schema
-    from annotation.workspace import init_workspace
+    from treffpunkt.annotation.labelstudio import server as studio_mod
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.project import ProjectRef, _remember
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.workspace import init_workspace
     from bench.common import write_result
 
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))

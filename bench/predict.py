@@ -4,7 +4,7 @@ Data: the gnad news articles (../shared/data/gnad/test.csv), read and cleaned by
 (cleaning is not timed: it is a separate stage). Systems, each timed end to end on the same shuffled articles:
 
 - ``raw``: ``for doc in nlp.pipe(texts, batch_size=B)`` — the reference;
-- ``predict-p1``: :func:`training.predict.predict` in this process (records, roles, dates, sharded atomic output);
+- ``predict-p1``: :func:`treffpunkt.training.predict.batch.predict` in this process (records, roles, dates, sharded atomic output);
 - ``predict-p2``: the same with 2 worker processes (worker start + model load per worker included);
 - ``dask-w1`` / ``dask-w2``: the same on a loopback ``LocalCluster`` with 1 / 2 worker processes (cluster start
   excluded; model shipping and loading on the workers included).
@@ -48,7 +48,7 @@ def summary(rates: list[float], words: int) -> dict[str, Any]:
 
 
 def load_articles(limit: int | None) -> list[dict[str, Any]]:
-    from annotation.corpus import IngestOptions, articles_from_paths
+    from treffpunkt.annotation.ingest.corpus import IngestOptions, articles_from_paths
 
     articles, report = articles_from_paths([GNAD], options=IngestOptions(languages=None, progress=False))
     rows = [{"id": a.id, "text": a.text, "published": a.published} for a in articles]
@@ -56,7 +56,7 @@ def load_articles(limit: int | None) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    from training.predict import DEFAULT_SHARD_SIZE
+    from treffpunkt.training.predict.batch import DEFAULT_SHARD_SIZE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -71,11 +71,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import spacy
     from spacy.util import import_file
 
-    from annotation.io import write_json
-    from annotation.schema import load_schema
-    from annotation.workspace import DEFAULT_CONFIGS
-    from training.predict import ModelSpec, predict
-    from training.roles import load_roles_config
+    from treffpunkt.core.io import write_json
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.resources import default_config
+    from treffpunkt.training.predict.batch import ModelSpec, predict
+    from treffpunkt.training.pipeline.roles import load_roles_config
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-predict-"))
     code = None
@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model, kind, code = pipeline.build(tmp / "keywords-001"), "test pipeline (tests/predict_pipeline.py: blank de + sentencizer + entity_ruler + keyword events)", str(TEST_PIPELINE)
     else:
         model, kind = args.model.resolve(), f"trained model version {args.model.name}"
-    schema = load_schema(DEFAULT_CONFIGS / "schema.yaml")
-    spec = ModelSpec(str(model), Path(model).name, schema, load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema),
+    schema = load_schema(default_config("schema.yaml"))
+    spec = ModelSpec(str(model), Path(model).name, schema, load_roles_config(default_config("roles.yaml"), schema),
                      batch_size=args.batch_size, code=code)
     articles = load_articles(args.limit)
     nlp = spacy.load(model)

@@ -26,13 +26,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from annotation import studio as studio_mod
-from annotation.client import connect
-from annotation.project import ProjectRef, _remember
-from annotation.pull import pull, snapshot
-from annotation.push import article_task_data, chunks, import_annotated_tasks, push
-from annotation.schema import load_schema
-from annotation.workspace import init_workspace
+from treffpunkt.annotation.labelstudio import server as studio_mod
+from treffpunkt.annotation.labelstudio.client import connect
+from treffpunkt.annotation.labelstudio.project import ProjectRef, _remember
+from treffpunkt.annotation.labelstudio.pull import pull, snapshot
+from treffpunkt.annotation.labelstudio.push import article_task_data, chunks, import_annotated_tasks, push
+from treffpunkt.core.schema import load_schema
+from treffpunkt.core.workspace import init_workspace
 from bench.common import GNAD_CSV, gnad_articles, time_runs, write_result
 
 N_PUSH = 1000
@@ -103,7 +103,7 @@ def main() -> None:
         assert state["result"].imported == N_PUSH, state["result"]
 
         # --- reference: bare SDK import_tasks with the identical payload (predictions precomputed, untimed)
-        from annotation.preannotate import doc_to_prediction
+        from treffpunkt.annotation.labelstudio.predictions import doc_to_prediction
 
         loaded = spacy.load(model_dir)
         payload = [
@@ -127,7 +127,7 @@ def main() -> None:
         timing_bare = time_runs(bare_import, repeat=3, warmup=1, setup=lambda: state.update(project=fresh_project()), memory=False)
 
         # --- ours with precomputed predictions: `annotate preannotate` (timed once, for reference) + `push --predictions`
-        from annotation.push import save_predictions
+        from treffpunkt.annotation.labelstudio.push import save_predictions
 
         predictions_file = root / "predictions.jsonl"
         began = time.perf_counter()
@@ -142,7 +142,7 @@ def main() -> None:
         # --- reference: one HTTP call per task (predictions.create) on 50 tasks that exist already
         ref = fresh_project()
         studio.sdk.projects.import_tasks(ref.id, request=[{"data": t["data"]} for t in payload[:N_PER_TASK]])
-        from annotation.push import existing_tasks
+        from treffpunkt.annotation.labelstudio.push import existing_tasks
 
         ids = existing_tasks(studio, ref.id)
         began = time.perf_counter()

@@ -90,7 +90,7 @@ def stock_config() -> Any:
 
 
 def ours_config() -> Any:
-    from training.config import drop_components, event_components, load_config
+    from treffpunkt.training.train.config import drop_components, event_components, load_config
 
     config = load_config(REPO / "configs" / "default.cfg")
     drop_components(config, event_components(config))
@@ -100,7 +100,7 @@ def ours_config() -> Any:
 def train_system(config: Any, data: Path, out: Path, *, budget: float, seed: int, init_tok2vec: Path | None = None) -> dict[str, Any]:
     from spacy.training.initialize import init_nlp
 
-    from training.train import run_training
+    from treffpunkt.training.train.trainer import run_training
 
     overrides = {
         "paths": {"train": str(data / "train.spacy"), "dev": str(data / "dev.spacy")},
@@ -134,7 +134,7 @@ def entity_scores(model_dir: Path, docs: list[Any]) -> dict[str, Any]:
     """Entity P/R/F of the pipeline in ``model_dir`` on all ``docs``."""
     import spacy
 
-    from training.evaluate import predict_docs, score_ents
+    from treffpunkt.training.evaluation.evaluate import predict_docs, score_ents
 
     predicted, _ = predict_docs(spacy.load(model_dir), docs)
     scores = score_ents(list(zip(docs, predicted, strict=True)))
@@ -189,8 +189,8 @@ def _pretrain_job(config_text: str, out: Path, budget: float, seed: int) -> dict
 
 
 def pretrain_gnad(config: Any, out: Path, *, budget: float, seed: int) -> dict[str, Any]:
-    from training.config import load_config
-    from training.pretrain import pretrain_texts
+    from treffpunkt.training.train.config import load_config
+    from treffpunkt.training.train.pretrain import pretrain_texts
 
     config = config.merge(load_config(REPO / "configs" / "pretrain.cfg"))
     config["pretraining"]["max_epochs"] = 1000  # the time budget ends it

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from annotation.workspace import Workspace, init_workspace
+from treffpunkt.core.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -114,10 +114,10 @@ class StudioServer:
     workspace: Workspace
 
     def client(self):
-        """An :class:`annotation.client.Studio` for the server (the SDK is in ``.sdk``)."""
+        """An :class:`treffpunkt.annotation.labelstudio.client.Studio` for the server (the SDK is in ``.sdk``)."""
         from pydantic import SecretStr
 
-        from annotation.client import Connection, Studio
+        from treffpunkt.annotation.labelstudio.client import Connection, Studio
 
         return Studio(Connection(self.url, SecretStr(self.token), "test"))
 
@@ -125,7 +125,7 @@ class StudioServer:
 @pytest.fixture(scope="session")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     """Start ONE Label Studio for the whole test session (``treffpunkt studio start`` code path); stop it at the end."""
-    from annotation import studio as studio_mod
+    from treffpunkt.annotation.labelstudio import server as studio_mod
 
     ws = init_workspace(tmp_path_factory.mktemp("studio") / "ws")
     state = studio_mod.start(ws, port=0, timeout=400)
@@ -160,7 +160,7 @@ def studio_ws(studio: StudioServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @pytest.fixture
 def studio_project(studio_ws: Workspace):
     """A uniquely titled project on the session's server, set up from the default schema (``annotate setup``)."""
-    from annotation.project import setup
+    from treffpunkt.annotation.labelstudio.project import setup
 
     return setup(studio_ws).project
 
@@ -168,7 +168,7 @@ def studio_project(studio_ws: Workspace):
 @pytest.fixture(autouse=True)
 def _reset_workspace_override() -> Iterator[None]:
     """The root CLI's --home sets a process-wide override; never let one test's workspace leak into the next."""
-    from annotation import workspace as workspace_mod
+    from treffpunkt.core import workspace as workspace_mod
 
     workspace_mod.use_home(None)
     yield

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from annotation.agreement import (
+from treffpunkt.annotation.agreement.measure import (
     ENTITY_TAG,
     EVENT_TAG,
     AgreementError,
@@ -37,9 +37,9 @@ from annotation.agreement import (
     match_spans,
     newest_export,
 )
-from annotation.errors import InputError
-from annotation.schema import Schema, load_schema
-from annotation.workspace import Workspace
+from treffpunkt.core.errors import InputError
+from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.workspace import Workspace
 
 DATA = Path(__file__).resolve().parent / "data" / "agreement"
 TWO = DATA / "two_annotators.json"
@@ -261,7 +261,7 @@ def test_agreement_needs_two_annotators(ws: Workspace, schema: Schema, tmp_path:
 
 
 def test_agreement_cli_smoke(ws: Workspace) -> None:
-    from treffpunkt.cli import app
+    from treffpunkt.cli.app import app
 
     runner = CliRunner()
     empty = runner.invoke(app, ["--home", str(ws.root), "annotate", "agreement"])
@@ -284,10 +284,10 @@ def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, st
     """Two real users annotate → real export → `agreement --tag` tags exactly the conflicting tasks, the view lists them."""
     import uuid
 
-    from annotation.agreement import VIEW_TITLE, tag_conflicts
-    from annotation.client import connect
-    from annotation.pull import download, snapshot
-    from treffpunkt.cli import app
+    from treffpunkt.annotation.agreement.measure import VIEW_TITLE, tag_conflicts
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.pull import download, snapshot
+    from treffpunkt.cli.app import app
 
     schema = load_schema(studio_ws.schema_path)
     client = studio.client()

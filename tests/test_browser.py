@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from annotation import corpus
-from annotation.project import iter_tasks
-from annotation.pull import pull
-from annotation.push import push
+from treffpunkt.annotation.ingest import corpus
+from treffpunkt.annotation.labelstudio.project import iter_tasks
+from treffpunkt.annotation.labelstudio.pull import pull
+from treffpunkt.annotation.labelstudio.push import push
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = "000_a2d15fba213d09cb.txt"  # the Gerassimow/Pavel phone call

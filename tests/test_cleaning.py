@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from annotation.cleaning import clean_dump, find_published, normalize_text
+from treffpunkt.annotation.ingest.cleaning import clean_dump, find_published, normalize_text
 from tests.conftest import SEEDS_DIR
 
 # For each seed: the headline (title), paragraphs that must survive verbatim (headline, lead, body, closing lines)

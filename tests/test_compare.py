@@ -11,9 +11,9 @@ import pytest
 import spacy
 from spacy.tokens import DocBin, Span
 
-from training.compare import MICRO, TrainingOverlap, compare_docs, overlapping_docs
-from training.evaluate import score_docs
-from training.roles import RolePair, score_roles
+from treffpunkt.training.evaluation.compare import MICRO, TrainingOverlap, compare_docs, overlapping_docs
+from treffpunkt.training.evaluation.evaluate import score_docs
+from treffpunkt.training.pipeline.roles import RolePair, score_roles
 
 TEXT = "Anna traf Bernd in Berlin. Carl rief Dora an."
 
@@ -171,8 +171,8 @@ def fresh_data(tmp_path_factory, training_data) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, fresh_data):
     """Two fast versions trained on the data (different seeds) in one workspace."""
-    from annotation.workspace import init_workspace
-    from training.train import train
+    from treffpunkt.core.workspace import init_workspace
+    from treffpunkt.training.train.trainer import train
 
     ws = init_workspace(tmp_path_factory.mktemp("cmp") / "ws")
     overrides = {"training.max_steps": 30, "training.eval_frequency": 10}
@@ -183,11 +183,14 @@ def trained(tmp_path_factory, fresh_data):
 
 @pytest.mark.slow
 def test_compare_versions_on_test_split(trained, fresh_data, tmp_path, monkeypatch):
-    from training.compare import compare
+    from treffpunkt.training.evaluation.compare import compare, log_comparison
+    from treffpunkt.training.evaluation.report import write_report
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     ws, a, b = trained
-    result = compare(ws, [a, b], data=fresh_data, n_boot=200, report=tmp_path / "rep")
+    result = compare(ws, [a, b], data=fresh_data, n_boot=200, out=tmp_path / "rep" / "compare.json", track=False)
+    result.report = write_report(result, tmp_path / "rep")
+    result.wandb_path = log_comparison(ws, result)
     assert result.versions == [a, b] and result.comparison.n_docs == 3
     assert not result.overlap
     assert any("Only 3 gold docs" in w for w in result.warnings)
@@ -206,7 +209,7 @@ def test_compare_versions_on_test_split(trained, fresh_data, tmp_path, monkeypat
 
 @pytest.mark.slow
 def test_compare_refuses_overlap(trained, fresh_data, tmp_path, monkeypatch):
-    from training.compare import compare
+    from treffpunkt.training.evaluation.compare import compare
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained
@@ -232,8 +235,8 @@ def test_compare_refuses_overlap(trained, fresh_data, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_compare_refuses_when_training_data_changed(trained, fresh_data, tmp_path, monkeypatch):
-    from training.compare import compare
-    from training.versions import read_meta, resolve
+    from treffpunkt.training.evaluation.compare import compare
+    from treffpunkt.core.versions import read_meta, resolve
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, _ = trained
@@ -250,7 +253,7 @@ def test_compare_refuses_when_training_data_changed(trained, fresh_data, tmp_pat
 def test_compare_cli_smoke(trained, fresh_data, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from treffpunkt.cli import app
+    from treffpunkt.cli.app import app
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained

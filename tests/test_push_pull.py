@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from annotation.article import Article, Origin
-from annotation.io import sha256_file, write_jsonl
-from annotation.preannotate import utf16_offsets
-from annotation.project import SchemaChangeRefused, iter_tasks, setup
-from annotation.pull import pull
-from annotation.push import existing_tasks, import_annotated_tasks, import_chunk, push
-from annotation.schema import load_schema
-from treffpunkt.cli import app
+from treffpunkt.core.article import Article, Origin
+from treffpunkt.core.io import sha256_file, write_jsonl
+from treffpunkt.annotation.labelstudio.predictions import utf16_offsets
+from treffpunkt.annotation.labelstudio.project import SchemaChangeRefused, iter_tasks, setup
+from treffpunkt.annotation.labelstudio.pull import pull
+from treffpunkt.annotation.labelstudio.push import existing_tasks, import_annotated_tasks, import_chunk, push
+from treffpunkt.core.schema import load_schema
+from treffpunkt.cli.app import app
 
 runner = CliRunner()
 
@@ -253,7 +253,7 @@ def test_push_order_uncertainty_sets_sampling_and_view(studio, studio_ws, studio
 
 
 def test_push_order_uncertainty_needs_a_model(ws):
-    from annotation.errors import InputError
+    from treffpunkt.core.errors import InputError
 
     with pytest.raises(InputError, match="needs --model"):
         push(ws, order="uncertainty")
@@ -269,7 +269,7 @@ def test_preannotate_event_scores_give_certainty():
     import spacy
     from spacy.tokens import Span
 
-    from annotation.preannotate import doc_to_prediction
+    from treffpunkt.annotation.labelstudio.predictions import doc_to_prediction
 
     schema = load_schema(Path(__file__).resolve().parent.parent / "configs" / "schema.yaml")
     nlp = spacy.blank("de")
@@ -329,7 +329,7 @@ def tiny_model_v2(tmp_path_factory, tiny_model) -> Path:
 
 @pytest.mark.studio
 def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, studio_ws, studio_project, tiny_model, tiny_model_v2):
-    from annotation.push import predict_existing
+    from treffpunkt.annotation.labelstudio.push import predict_existing
 
     articles = make_articles()
     push(studio_ws, articles=articles)  # tasks without predictions
@@ -365,7 +365,7 @@ def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, s
 @pytest.mark.studio
 def test_push_precomputed_predictions_file(studio, studio_ws, studio_project, tiny_model, tmp_path):
     """`annotate preannotate` writes predictions; `push --predictions` imports them like `push --model` would."""
-    from annotation.push import save_predictions
+    from treffpunkt.annotation.labelstudio.push import save_predictions
 
     articles = make_articles()
     out = tmp_path / "predictions.jsonl"
@@ -383,7 +383,7 @@ def test_push_precomputed_predictions_file(studio, studio_ws, studio_project, ti
 
 
 def test_push_predictions_file_errors(ws, tmp_path):
-    from annotation.errors import InputError
+    from treffpunkt.core.errors import InputError
 
     mixed = tmp_path / "mixed.jsonl"
     write_jsonl(mixed, [{"article_id": "a", "prediction": {"model_version": "m-001", "result": []}},

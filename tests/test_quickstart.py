@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from annotation.client import connect
-from annotation.workspace import Workspace
+from treffpunkt.annotation.labelstudio.client import connect
+from treffpunkt.core.workspace import Workspace
 
 pytestmark = [pytest.mark.studio, pytest.mark.slow]
 
 
 def test_quickstart_runs_whole_loop_and_reruns_without_duplicates(studio_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    from treffpunkt.quickstart import quickstart
+    from treffpunkt.demo.quickstart import quickstart
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)

@@ -6,10 +6,10 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span, SpanGroup
 
-from annotation.schema import Schema, load_schema
-from annotation.workspace import DEFAULT_CONFIGS
-from training.records import RecordBuilder, event_id
-from training.roles import HeuristicRoles, RolesConfig, load_roles_config
+from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.resources import default_config
+from treffpunkt.training.pipeline.records import RecordBuilder, event_id
+from treffpunkt.training.pipeline.roles import HeuristicRoles, RolesConfig, load_roles_config
 
 TEXT = ("Das Ministerium teilte am Freitag mit, Gerassimow und Pavel hätten am Vortag telefoniert. "
         "Die Nato hat die Sitzungen im April 2014 ausgesetzt. Weitere Treffen sind offen.")
@@ -17,12 +17,12 @@ TEXT = ("Das Ministerium teilte am Freitag mit, Gerassimow und Pavel hätten am 
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
-    return load_schema(DEFAULT_CONFIGS / "schema.yaml")
+    return load_schema(default_config("schema.yaml"))
 
 
 @pytest.fixture(scope="module")
 def builder(schema: Schema) -> RecordBuilder:
-    config: RolesConfig = load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema)
+    config: RolesConfig = load_roles_config(default_config("roles.yaml"), schema)
     return RecordBuilder(schema, HeuristicRoles(config.heuristic, schema), config, "events-001")
 
 

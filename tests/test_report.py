@@ -12,8 +12,8 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from training.compare import CompareResult, compare_docs
-from training.report import write_report
+from treffpunkt.training.evaluation.compare import CompareResult, compare_docs
+from treffpunkt.training.evaluation.report import write_report
 
 TEXT = "Anna traf Bernd in Berlin. Carl rief Dora an."
 GOLD = [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE")]
@@ -63,7 +63,7 @@ def test_report_files_and_self_contained_html(result, tmp_path):
 
 
 def test_report_f1_chart_has_error_bars_for_each_version(result, tmp_path):
-    from training.report import f1_chart
+    from treffpunkt.training.evaluation.report import f1_chart
 
     row = result.comparison.row("ents", "(micro)")
     assert row.scores["v-002"]["f_low"] <= row.scores["v-002"]["f"] <= row.scores["v-002"]["f_high"]

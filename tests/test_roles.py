@@ -9,9 +9,9 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span, SpanGroup
 
-from annotation.schema import Schema, load_schema
-from annotation.workspace import DEFAULT_CONFIGS
-from training.roles import (
+from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.resources import default_config
+from treffpunkt.training.pipeline.roles import (
     HeuristicRoles,
     RolePair,
     RolesConfig,
@@ -28,12 +28,12 @@ from training.roles import (
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
-    return load_schema(DEFAULT_CONFIGS / "schema.yaml")
+    return load_schema(default_config("schema.yaml"))
 
 
 @pytest.fixture(scope="module")
 def roles_config(schema: Schema) -> RolesConfig:
-    return load_roles_config(DEFAULT_CONFIGS / "roles.yaml", schema)
+    return load_roles_config(default_config("roles.yaml"), schema)
 
 
 _NLP = spacy.blank("de")
@@ -148,7 +148,7 @@ def test_roles_score_counts_per_role(schema: Schema) -> None:
 
 
 def test_roles_config_rejects_unknown_labels(tmp_path: Path, schema: Schema) -> None:
-    text = (DEFAULT_CONFIGS / "roles.yaml").read_text(encoding="utf-8").replace("actor_labels: [PER, ORG, GPE]", "actor_labels: [PERSON]")
+    text = (default_config("roles.yaml")).read_text(encoding="utf-8").replace("actor_labels: [PER, ORG, GPE]", "actor_labels: [PERSON]")
     (tmp_path / "roles.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(Exception, match="PERSON"):
         load_roles_config(tmp_path / "roles.yaml", schema)
@@ -157,7 +157,7 @@ def test_roles_config_rejects_unknown_labels(tmp_path: Path, schema: Schema) -> 
 def test_roles_vectorised_assignment_matches_sklearn_predict(schema: Schema) -> None:
     docs = visit_docs()
     model = fit_roles(docs[::2], schema)
-    from training.roles import candidates, pair_features
+    from treffpunkt.training.pipeline.roles import candidates, pair_features
 
     for doc in docs[1::5]:
         event = doc.spans["events"][0]

@@ -3,13 +3,13 @@ from xml.etree import ElementTree
 
 import pytest
 
-from annotation.errors import ConfigError
-from annotation.schema import load_schema
-from annotation.workspace import DEFAULT_CONFIGS
+from treffpunkt.core.errors import ConfigError
+from treffpunkt.core.schema import load_schema
+from treffpunkt.core.resources import default_config
 
 
 def test_schema_default_generates_label_studio_config() -> None:
-    schema = load_schema(DEFAULT_CONFIGS / "schema.yaml")
+    schema = load_schema(default_config("schema.yaml"))
     root = ElementTree.fromstring(schema.label_config())
     entity_values = [el.get("value") for el in root.find("Labels[@name='entities']")]
     event_values = [el.get("value") for el in root.find("Labels[@name='events']")]

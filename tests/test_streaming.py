@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc, DocBin, Span
 
-from annotation.convert import SPLITS, ConvertReport, convert_export, load_convert_options, write_report
-from annotation.docbin_stream import DocBinWriter
-from annotation.errors import InputError
-from annotation.io import write_json
-from annotation.json_stream import NotAJSONArray, iter_json_array
-from annotation.schema import Schema, load_schema
+from treffpunkt.annotation.convert.docs import SPLITS, ConvertReport, convert_export, load_convert_options, write_report
+from treffpunkt.annotation.convert.docbin import DocBinWriter
+from treffpunkt.core.errors import InputError
+from treffpunkt.core.io import write_json
+from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
+from treffpunkt.core.schema import Schema, load_schema
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "data" / "streaming"

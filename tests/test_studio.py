@@ -10,11 +10,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from annotation import studio as studio_mod
-from annotation.client import AuthenticationFailed, Studio, StudioUnreachable, connect, connection
-from annotation.workspace import init_workspace
+from treffpunkt.annotation.labelstudio import server as studio_mod
+from treffpunkt.annotation.labelstudio.client import AuthenticationFailed, Studio, StudioUnreachable, connect, connection
+from treffpunkt.core.workspace import init_workspace
 from tests.conftest import listening_hosts
-from treffpunkt.cli import app
+from treffpunkt.cli.app import app
 
 runner = CliRunner()
 
@@ -121,8 +121,8 @@ def test_client_retries_server_errors_with_backoff_then_fails_clearly(monkeypatc
     from label_studio_sdk.core.api_error import ApiError
     from pydantic import SecretStr
 
-    from annotation import client as client_mod
-    from annotation.client import Connection, StudioRequestFailed
+    from treffpunkt.annotation.labelstudio import client as client_mod
+    from treffpunkt.annotation.labelstudio.client import Connection, StudioRequestFailed
 
     monkeypatch.setattr(client_mod, "BACKOFF_S", 0.01)
     attempts = []

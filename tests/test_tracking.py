@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from training.config import sanitize
-from training.tracking import start_run, wandb_mode
+from treffpunkt.core.tracking import sanitize
+from treffpunkt.core.tracking import start_run, wandb_mode
 
 FAKE_WANDB_KEY = "wandb-fake-secret-0123456789abcdef0123456789abcdef"
 FAKE_LS_KEY = "ls-fake-secret-token-9876543210"
@@ -69,7 +69,7 @@ def test_tracking_disabled_is_noop(monkeypatch, ws):
 
 @pytest.mark.slow
 def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path):
-    from training.train import train
+    from treffpunkt.training.train.trainer import train
 
     wandb_dir = tmp_path / "wandb-runs"
     monkeypatch.setenv("WANDB_MODE", "offline")

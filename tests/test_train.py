@@ -11,10 +11,10 @@ import pytest
 from spacy.util import registry
 from typer.testing import CliRunner
 
-from annotation.errors import InputError
-from annotation.io import sha256_file
-from training import versions
-from training.train import train
+from treffpunkt.core.errors import InputError
+from treffpunkt.core.io import sha256_file
+from treffpunkt.core import versions
+from treffpunkt.training.train.trainer import train
 
 pytestmark = pytest.mark.slow
 QUICK = {"training.max_steps": 30, "training.eval_frequency": 10}
@@ -28,7 +28,7 @@ def _no_wandb(monkeypatch):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, training_data):
     """One fast-config model version shared by the read-only tests below."""
-    from annotation.workspace import init_workspace
+    from treffpunkt.core.workspace import init_workspace
 
     ws = init_workspace(tmp_path_factory.mktemp("trainws") / "ws")
     return ws, train(ws, config="fast", data=training_data, overrides=QUICK, track=False)
@@ -58,8 +58,8 @@ def test_train_fits_role_classifier_from_gold_relations(trained, training_data):
     import spacy
     from spacy.tokens import DocBin
 
-    from training.evaluate import evaluate
-    from training.roles import load_roles
+    from treffpunkt.training.evaluation.evaluate import evaluate
+    from treffpunkt.training.pipeline.roles import load_roles
 
     ws, result = trained
     assert (result.path / "roles.joblib").exists() and load_roles(result.path) is not None
@@ -119,7 +119,7 @@ def test_train_model_loads_in_fresh_process(trained):
 
 
 def test_train_sklearn_backend(ws, training_data, tmp_path):
-    from training.config import load_config
+    from treffpunkt.training.train.config import load_config
 
     fast = load_config(Path(ws.config_path("fast.cfg")))
     sk = load_config(Path(ws.config_path("sklearn.cfg")))
@@ -184,7 +184,7 @@ def test_versions_next_and_resolve(ws, trained):
 
 
 def _cli(ws, *args):
-    from treffpunkt.cli import app
+    from treffpunkt.cli.app import app
 
     result = CliRunner().invoke(app, ["--home", str(ws.root), *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
@@ -222,7 +222,7 @@ def test_train_cli_smoke_all_commands(ws, training_data):
 
 
 def test_train_cli_error_is_clean(ws, tmp_path):
-    from treffpunkt.cli import app
+    from treffpunkt.cli.app import app
 
     result = CliRunner().invoke(app, ["--home", str(ws.root), "train", "--config", "fast", "--data", str(tmp_path)])
     assert result.exit_code == 1

@@ -3,15 +3,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from annotation import workspace
-from annotation.errors import WorkspaceError
-from annotation.schema import load_schema
-from treffpunkt.cli import app
+from treffpunkt.core import workspace
+from treffpunkt.core.resources import default_config
+from treffpunkt.core.errors import WorkspaceError
+from treffpunkt.core.schema import load_schema
+from treffpunkt.cli.app import app
 
 
 def test_workspace_init_copies_default_configs(tmp_path: Path) -> None:
     ws = workspace.init_workspace(tmp_path / "w")
-    assert (ws.configs_dir / "schema.yaml").read_text() == (workspace.DEFAULT_CONFIGS / "schema.yaml").read_text()
+    assert (ws.configs_dir / "schema.yaml").read_text() == (default_config("schema.yaml")).read_text()
     assert ws.corpus_dir.is_dir() and ws.models_dir.is_dir()
     assert ws.state_dir.stat().st_mode & 0o777 == 0o700
 
@@ -38,7 +39,7 @@ def test_workspace_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_workspace_config_falls_back_to_defaults(tmp_path: Path) -> None:
     ws = workspace.Workspace(tmp_path)
-    assert ws.schema_path == workspace.DEFAULT_CONFIGS / "schema.yaml"
+    assert ws.schema_path == default_config("schema.yaml")
     with pytest.raises(WorkspaceError, match="nope.cfg"):
         ws.config_path("nope.cfg")
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from annotation.schema import load_schema
+from treffpunkt.core.schema import load_schema
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -3,8 +3,8 @@ fingerprints the converter gave before it streamed (run from the repository root
 import hashlib, json, random, sys
 from pathlib import Path
 sys.path.insert(0, ".")
-from annotation.convert import convert_export, load_convert_options
-from annotation.schema import load_schema
+from treffpunkt.annotation.convert.docs import convert_export, load_convert_options
+from treffpunkt.core.schema import load_schema
 import spacy
 from spacy.tokens import DocBin
 

@@ -1,0 +1,112 @@
+"""Read a JSON array one element at a time, with values exactly as ``json.load`` gives them.
+
+Label Studio exports are one JSON array of tasks; a large project's export must not be loaded whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+
+class NotAJSONArray(ValueError):
+    """The document is valid JSON, but its top level is not an array."""
+
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_CHUNK_CHARS = 1 << 16  # 64 Ki characters: a task or two; larger elements grow the buffer as needed
+# A decode error (or a decoded number) this close to the end of the buffer may only mean the element goes on in
+# the next chunk (``tru`` or ``1.`` cut off); elsewhere an error is real, reported without reading the rest.
+_CUT_MARGIN = 64
+
+
+class _Buffered:
+    """A window on a text stream for decoding one JSON value after another with ``JSONDecoder.raw_decode``."""
+
+    def __init__(self, handle: IO[str], chunk: int) -> None:
+        self.handle, self.chunk = handle, chunk
+        self.buf, self.pos, self.consumed, self.eof = "", 0, 0, False
+
+    def more(self, at_least: int = 0) -> bool:
+        """Append the next chunk (dropping what was consumed); False at the end of the stream."""
+        if self.eof:
+            return False
+        data = self.handle.read(max(self.chunk, at_least))
+        if not data:
+            self.eof = True
+            return False
+        self.consumed += self.pos
+        self.buf = self.buf[self.pos :] + data
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not JSON whitespace ("" at the end), skipping to it."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def value(self) -> Any:
+        """Decode the JSON value at the current position."""
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as err:
+                cut = err.pos >= len(self.buf) - _CUT_MARGIN or err.msg.startswith("Unterminated string")
+                # Ask for as much again as is buffered: an element larger than a chunk costs O(its size) in all.
+                if cut and self.more(at_least=len(self.buf) - self.pos):
+                    continue
+                raise self.error(err.msg, err.pos) from None
+            if end > len(self.buf) - _CUT_MARGIN and self.more():  # a number cut at the chunk end ("1." of "1.5")
+                continue  # decodes as a shorter one: decode it again with the text that follows
+            self.pos = end
+            return obj
+
+    def error(self, msg: str, pos: int) -> json.JSONDecodeError:
+        # positions count from the start of the file, as json.load's would
+        return json.JSONDecodeError(msg, self.buf, pos) if not self.consumed else _offset_error(msg, self.consumed + pos)
+
+
+def _offset_error(msg: str, pos: int) -> json.JSONDecodeError:
+    err = json.JSONDecodeError(msg, "", 0)
+    err.pos, err.lineno, err.colno = pos, 0, 0
+    err.args = (f"{msg}: char {pos}",)
+    return err
+
+
+def iter_json_array(handle: IO[str], *, chunk: int = _CHUNK_CHARS) -> Iterator[Any]:
+    """Yield the elements of the JSON array that makes up ``handle``, holding about one element at a time.
+
+    Each element is decoded by ``json``'s own decoder, so values are exactly those of ``json.load`` (integers of
+    any size, NaN, lone surrogates). Raises ``json.JSONDecodeError`` where ``json.load`` would — possibly after
+    yielding the elements before the fault — and :class:`NotAJSONArray` for valid JSON that is not an array.
+    """
+    stream = _Buffered(handle, chunk)
+    first = stream.peek()
+    if first != "[":
+        stream.value()  # not JSON at all raises here
+        if stream.peek():
+            raise stream.error("Extra data", stream.pos)
+        raise NotAJSONArray("the top-level JSON value is not an array")
+    stream.pos += 1
+    if stream.peek() == "]":
+        stream.pos += 1
+    else:
+        while True:
+            stream.peek()
+            yield stream.value()
+            following = stream.peek()
+            if following == "]":
+                stream.pos += 1
+                break
+            if following != ",":
+                raise stream.error("Expecting ',' delimiter", stream.pos)
+            stream.pos += 1
+    if stream.peek():
+        raise stream.error("Extra data", stream.pos)

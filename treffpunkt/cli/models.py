@@ -1,0 +1,67 @@
+"""``treffpunkt models``: the model versions of the workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from treffpunkt.cli._app import models_app
+from treffpunkt.core.console import console
+from treffpunkt.core.workspace import current
+
+
+def scores_line(scores: dict, prefix: str = "") -> str:
+    if not scores:
+        return "-"
+    parts = [f"ents F {scores.get('ents_f', 0):.3f}"]
+    if scores.get("events_per_type"):
+        parts.append(f"events F {scores.get('events_f', 0):.3f}")
+    if scores.get("roles_per_type"):
+        parts.append(f"roles F {scores.get('roles_f', 0):.3f}")
+    return prefix + ", ".join(parts)
+
+
+
+@models_app.command("list")
+def models_list_cli() -> None:
+    """List model versions: version, created, data, dev/test scores, size."""
+    from rich.table import Table
+
+    from treffpunkt.core.versions import list_versions
+
+    versions = list_versions(current())
+    if not versions:
+        console.print("No model versions yet: train one with `treffpunkt train`.")
+        return
+    table = Table(title="Model versions")
+    for col in ("version", "created", "data", "dev", "test", "size"):
+        table.add_column(col)
+    for v in versions:
+        status = "" if v.complete else " [yellow](interrupted)[/]"
+        table.add_row(
+            v.version + status, v.created or "-", Path(v.data).name if v.data else "-", scores_line(v.dev_scores), scores_line(v.test_scores), f"{v.size_bytes / 1e6:.1f} MB"
+        )
+    console.print(table)
+    curves = _curve_reports(current().root / "curves")
+    if curves:
+        table = Table(title="Learning curves (train-curve, dev score by share of training docs)")
+        for col in ("run", "config", "data", "25 %", "50 %", "75 %", "100 %", "more data helps?"):
+            table.add_column(col)
+        for name, report in curves:
+            by_share = {round(p["fraction"] * 100): p["score"] for p in report.get("points", [])}
+            table.add_row(name, str(report.get("config", "-")), Path(str(report.get("data", ""))).name or "-",
+                          *(f"{by_share[k]:.3f}" if k in by_share else "-" for k in (25, 50, 75, 100)),
+                          "yes" if report.get("more_data_helps") else "no")
+        console.print(table)
+
+
+def _curve_reports(folder: Path, newest: int = 5) -> list[tuple[str, dict]]:
+    """The newest train-curve JSON reports (name, content); unreadable ones are listed as such, not hidden."""
+
+    out = []
+    for path in sorted(folder.glob("train-curve-*.json"), reverse=True)[:newest]:
+        try:
+            out.append((path.stem.removeprefix("train-curve-"), json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            out.append((path.stem + " (unreadable)", {}))
+    return out
