@@ -10,9 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bench.common import GNAD_CSV, max_rss_mb, time_runs, write_result
 from treffpunkt.annotation.ingest.corpus import IngestOptions, add
 from treffpunkt.core.workspace import init_workspace
-from bench.common import GNAD_CSV, max_rss_mb, time_runs, write_result
 
 REPEAT = 3
 

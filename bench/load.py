@@ -126,12 +126,12 @@ def _run_child(step: str, n: int, ws_root: Path, project_id: int, scratch: Path)
 def main() -> None:
     if not GNAD_CSV.exists():
         raise SystemExit(f"{GNAD_CSV} not found: the benchmark needs the shared gnad data.")
+    from bench.common import write_result
     from treffpunkt.annotation.labelstudio import server as studio_mod
     from treffpunkt.annotation.labelstudio.client import connect
     from treffpunkt.annotation.labelstudio.project import ProjectRef, _remember
     from treffpunkt.core.schema import load_schema
     from treffpunkt.core.workspace import init_workspace
-    from bench.common import write_result
 
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))
     ws = init_workspace(root / "ws")

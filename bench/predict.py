@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from spacy.util import import_file
 
     from treffpunkt.core.io import write_json
-    from treffpunkt.core.schema import load_schema
     from treffpunkt.core.resources import default_config
-    from treffpunkt.training.predict.batch import ModelSpec, predict
+    from treffpunkt.core.schema import load_schema
     from treffpunkt.training.pipeline.roles import load_roles_config
+    from treffpunkt.training.predict.batch import ModelSpec, predict
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-predict-"))
     code = None

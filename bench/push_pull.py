@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.common import GNAD_CSV, gnad_articles, time_runs, write_result
 from treffpunkt.annotation.labelstudio import server as studio_mod
 from treffpunkt.annotation.labelstudio.client import connect
 from treffpunkt.annotation.labelstudio.project import ProjectRef, _remember
@@ -33,7 +34,6 @@ from treffpunkt.annotation.labelstudio.pull import pull, snapshot
 from treffpunkt.annotation.labelstudio.push import article_task_data, chunks, import_annotated_tasks, push
 from treffpunkt.core.schema import load_schema
 from treffpunkt.core.workspace import init_workspace
-from bench.common import GNAD_CSV, gnad_articles, time_runs, write_result
 
 N_PUSH = 1000
 N_PER_TASK = 50

@@ -25,7 +25,6 @@ offsets and surrounding whitespace repaired, anything else rejected); both are l
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -34,9 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from treffpunkt.annotation.convert.offsets import OffsetIndex, locate
+from treffpunkt.annotation.convert.reader import annotation_order, annotator_of, iter_export
 from treffpunkt.annotation.labelstudio.client import Studio, StudioRequestFailed
+from treffpunkt.annotation.labelstudio.project import ensure_view
 from treffpunkt.core.errors import InputError, TreffpunktError
 from treffpunkt.core.io import write_json
+from treffpunkt.core.metrics import f1
 from treffpunkt.core.schema import ENTITY_TAG, EVENT_TAG, Schema
 from treffpunkt.core.workspace import Workspace
 
@@ -121,28 +123,15 @@ class ParseReport:
         return sum(issue.action == "rejected" for issue in self.issues)
 
 
-def annotator_name(completed_by: Any) -> str:
-    """Annotator key: the e-mail when the export carries the user object, else the user id."""
-    if isinstance(completed_by, dict):
-        return str(completed_by.get("email") or completed_by.get("id"))
-    return str(completed_by)
-
-
 def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], ParseReport]:
-    """Tasks with two or more annotators (latest non-cancelled annotation each), and what was left out."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise InputError(f"Export {path} does not exist.", hint="Pass an existing Label Studio JSON export.") from err
-    except json.JSONDecodeError as err:
-        raise InputError(f"Export {path} is not valid JSON: {err}", hint="Use the JSON export format of Label Studio.") from err
-    if not isinstance(raw, list):
-        raise InputError(f"Export {path} is not a list of tasks.", hint="Use Label Studio's JSON export (not JSON-MIN or CSV).")
+    """Tasks with two or more annotators (latest non-cancelled annotation each), and what was left out.
 
+    The export is streamed task by task (:func:`iter_export`); only multi-annotator tasks are kept in memory.
+    """
     labels = {ENTITY_TAG: set(schema.entity_labels), EVENT_TAG: set(schema.event_labels)}
     report = ParseReport()
     tasks: list[TaskAnnotations] = []
-    for item in raw:
+    for item in iter_export(path):
         report.tasks += 1
         data = item.get("data") or {}
         text = data.get("text")
@@ -154,12 +143,10 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
             if ann.get("was_cancelled"):
                 report.cancelled += 1
                 continue
-            who = annotator_name(ann.get("completed_by"))
-            key = (ann.get("updated_at") or ann.get("created_at") or "", ann.get("id") or 0)
+            who = str(annotator_of(ann))
             previous = latest.get(who)
             if previous is not None:
-                prev_key = (previous.get("updated_at") or previous.get("created_at") or "", previous.get("id") or 0)
-                older = previous if prev_key <= key else ann
+                older = previous if annotation_order(previous) <= annotation_order(ann) else ann
                 report.superseded.append({"task_id": item.get("id"), "annotation_id": older.get("id"), "annotator": who})
                 if older is ann:
                     continue
@@ -232,8 +219,8 @@ class SpanCounts:
 
     @property
     def f1(self) -> float | None:
-        total = self.n_a + self.n_b
-        return 2 * self.tp / total if total else None
+        # a's spans as "predictions", b's as "gold": fp = n_a - tp, fn = n_b - tp (F1 is symmetric in a and b)
+        return f1(self.tp, self.n_a - self.tp, self.n_b - self.tp) if self.n_a + self.n_b else None
 
     def add(self, other: SpanCounts) -> None:
         self.tp += other.tp
@@ -676,7 +663,8 @@ def tag_conflicts(result: AgreementResult, studio: Studio, *, project: int | Non
         studio.call(studio.sdk.tasks.update, str(task.task_id), data=data, what=f"tagging task {task.task_id}")
         (tagged if flag else cleared).append(task.task_id)
 
-    view_id, created = ensure_view(studio, project) if view else (None, False)
+    view_data = {"filters": view_filters(), "ordering": [f"tasks:data.{SCORE_FIELD}"]}
+    view_id, created = ensure_view(studio, project, VIEW_TITLE, view_data) if view else (None, False)
     return TagResult(project, tagged, cleared, view_id, created, missing)
 
 
@@ -686,13 +674,3 @@ def view_filters() -> dict[str, Any]:
         "conjunction": "and",
         "items": [{"filter": f"filter:tasks:data.{TAG_FIELD}", "operator": "equal", "type": "Boolean", "value": True}],
     }
-
-
-def ensure_view(studio: Studio, project: int) -> tuple[int, bool]:
-    """The project's saved Data Manager tab of tasks needing adjudication (created once, then reused)."""
-    for existing in studio.call(studio.sdk.views.list, project=project, what="listing Data Manager views"):
-        if (existing.data or {}).get("title") == VIEW_TITLE:
-            return existing.id, False
-    data = {"title": VIEW_TITLE, "filters": view_filters(), "ordering": [f"tasks:data.{SCORE_FIELD}"]}
-    created = studio.call(studio.sdk.views.create, project=project, data=data, what="creating the adjudication view")
-    return created.id, True

@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 
 from treffpunkt.annotation.convert.docbin import DocBinWriter, fast_msgpack
 from treffpunkt.annotation.convert.offsets import OffsetIndex, SnapMode, locate, snap
-from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
+from treffpunkt.annotation.convert.reader import annotation_order, annotator_of, iter_export
 from treffpunkt.core.config import StrictConfig, load_config
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import atomic_open, sha256_file, write_json
@@ -341,31 +341,6 @@ def iter_docs(
         yield _group_key(task), doc
 
 
-def iter_export(path: Path) -> Iterator[dict[str, Any]]:
-    """Stream the tasks of a Label Studio JSON export one at a time, decoded exactly as ``json.load`` would.
-
-    Raises InputError when the file is missing, not JSON, or not a list of tasks with ``data``. The error can come
-    after some tasks were yielded (a file cut off at the end): callers that write output read the file through once
-    first (see :func:`convert_export`).
-    """
-    not_an_export = InputError(
-        f"Export {path} is not a Label Studio JSON export (a list of tasks with 'data').",
-        hint="Use the JSON export (not JSON-MIN, CSV or CoNLL); `treffpunkt annotate pull` saves the right one.",
-    )
-    try:
-        with Path(path).open(encoding="utf-8") as handle:
-            for task in iter_json_array(handle):
-                if not isinstance(task, dict) or "data" not in task:
-                    raise not_an_export
-                yield task
-    except FileNotFoundError as err:
-        raise InputError(f"Export {path} does not exist.", hint="Pass the path of a Label Studio JSON export, or run `treffpunkt annotate pull`.") from err
-    except NotAJSONArray as err:
-        raise not_an_export from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format.") from err
-
-
 def latest_converted(ws: Workspace) -> Path:
     """The most recently converted export folder under the workspace's exports (it holds a manifest.json)."""
     folders = sorted(ws.exports_dir.glob("*/manifest.json"), key=lambda p: (p.stat().st_mtime, p.parent.name)) if ws.exports_dir.exists() else []
@@ -378,23 +353,6 @@ def latest_converted(ws: Workspace) -> Path:
 
 
 # --------------------------------------------------------------------------- annotation choice
-
-
-def annotator_of(annotation: dict[str, Any]) -> str | None:
-    """``completed_by`` is a user id, or an object with the email when the export expands it."""
-    who = annotation.get("completed_by")
-    if isinstance(who, dict):
-        return str(who.get("email") or who.get("id"))
-    return None if who is None else str(who)
-
-
-def _stamp(annotation: dict[str, Any]) -> tuple[float, str]:
-    raw = annotation.get("updated_at") or annotation.get("created_at") or ""
-    try:
-        when = datetime.fromisoformat(str(raw)).timestamp() if raw else float("-inf")
-    except (ValueError, OverflowError, OSError):  # not a date, or one timestamp() cannot express (year 1)
-        when = float("-inf")
-    return when, str(annotation.get("id"))
 
 
 def _choose(tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annotators: bool) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
@@ -437,11 +395,11 @@ def _choose(tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annot
             report.skipped_tasks.append(SkippedTask(task.get("id"), _plain(article_id), reason))
             continue
         if all_annotators:
-            chosen, rule = sorted(usable, key=_stamp), "all annotators"
+            chosen, rule = sorted(usable, key=annotation_order), "all annotators"
         else:
             truth = [a for a in usable if a.get("ground_truth")]
             pool, rule = (truth, "ground truth") if truth else (usable, "latest")
-            chosen = [max(pool, key=_stamp)]
+            chosen = [max(pool, key=annotation_order)]
         for a in usable:
             status = "chosen" if any(a is c for c in chosen) else "superseded"
             report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), status, rule))

@@ -1,6 +1,8 @@
-"""Read a JSON array one element at a time, with values exactly as ``json.load`` gives them.
+"""The one Label Studio export reader: tasks streamed one at a time, and the rules for picking annotations.
 
-Label Studio exports are one JSON array of tasks; a large project's export must not be loaded whole.
+Label Studio exports are one JSON array of tasks; a large project's export must not be loaded whole, so the array
+is decoded element by element, with values exactly as ``json.load`` gives them. ``convert`` and ``agreement``
+both read exports here and order annotations by the same key (:func:`annotation_order`: parsed timestamps).
 """
 
 from __future__ import annotations
@@ -8,7 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
+
+from treffpunkt.core.errors import InputError
 
 
 class NotAJSONArray(ValueError):
@@ -110,3 +116,52 @@ def iter_json_array(handle: IO[str], *, chunk: int = _CHUNK_CHARS) -> Iterator[A
             stream.pos += 1
     if stream.peek():
         raise stream.error("Extra data", stream.pos)
+
+
+def iter_export(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream the tasks of a Label Studio JSON export one at a time, decoded exactly as ``json.load`` would.
+
+    Raises InputError when the file is missing, not JSON, or not a list of tasks with ``data``. The error can come
+    after some tasks were yielded (a file cut off at the end): callers that write output read the file through once
+    first (see :func:`convert_export`).
+    """
+    not_an_export = InputError(
+        f"Export {path} is not a Label Studio JSON export (a list of tasks with 'data').",
+        hint="Use the JSON export (not JSON-MIN, CSV or CoNLL); `treffpunkt annotate pull` saves the right one.",
+    )
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for task in iter_json_array(handle):
+                if not isinstance(task, dict) or "data" not in task:
+                    raise not_an_export
+                yield task
+    except FileNotFoundError as err:
+        raise InputError(f"Export {path} does not exist.", hint="Pass the path of a Label Studio JSON export, or run `treffpunkt annotate pull`.") from err
+    except NotAJSONArray as err:
+        raise not_an_export from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format.") from err
+
+
+def annotator_of(annotation: dict[str, Any]) -> str | None:
+    """``completed_by`` is a user id, or an object with the email when the export expands it."""
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        return str(who.get("email") or who.get("id"))
+    return None if who is None else str(who)
+
+
+def annotation_order(annotation: dict[str, Any]) -> tuple[float, int, str]:
+    """Sort key "older first": ``updated_at`` (else ``created_at``) parsed as a time, then the numeric id.
+
+    Timestamps are compared as times, never as strings ("10:00+01:00" is before "09:30Z"); a missing or unreadable
+    one sorts first. Ties fall back to the annotation id (numerically: 10 after 9).
+    """
+    raw = annotation.get("updated_at") or annotation.get("created_at") or ""
+    try:
+        when = datetime.fromisoformat(str(raw)).timestamp() if raw else float("-inf")
+    except (ValueError, OverflowError, OSError):  # not a date, or one timestamp() cannot express (year 1)
+        when = float("-inf")
+    ident = annotation.get("id")
+    number = ident if isinstance(ident, int) and not isinstance(ident, bool) else -1
+    return when, number, str(ident)

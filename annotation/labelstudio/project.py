@@ -196,3 +196,12 @@ def setup(
     studio.call(studio.sdk.projects.update, ref.id, label_config=config, what="labeling config update")
     _remember(ws, ref)
     return SetupResult(ref, created=False, config_changed=True, schema_path=schema_path, orphaned=orphaned, forced=bool(orphaned))
+
+
+def ensure_view(studio: Studio, project: int, title: str, data: dict[str, Any]) -> tuple[int, bool]:
+    """The project's saved Data Manager tab named ``title`` (created with ``data`` once, then reused): (id, created)."""
+    for existing in studio.call(studio.sdk.views.list, project=project, what="listing Data Manager views"):
+        if (existing.data or {}).get("title") == title:
+            return existing.id, False
+    created = studio.call(studio.sdk.views.create, project=project, data={"title": title, **data}, what=f"creating the view {title!r}")
+    return created.id, True

@@ -33,12 +33,13 @@ from typing import Any, Protocol, TypeVar
 from treffpunkt.annotation.ingest.corpus import load_articles
 from treffpunkt.annotation.labelstudio.client import Studio, connect
 from treffpunkt.annotation.labelstudio.predictions import PredictionReport, doc_to_prediction
-from treffpunkt.annotation.labelstudio.project import ProjectRef, iter_tasks, require_project
+from treffpunkt.annotation.labelstudio.project import ProjectRef, ensure_view, iter_tasks, require_project
 from treffpunkt.core.article import Article
 from treffpunkt.core.console import progress_bar
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import read_jsonl, write_jsonl
 from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.versions import resolve
 from treffpunkt.core.workspace import Workspace
 
 T = TypeVar("T")
@@ -85,19 +86,6 @@ def article_task_data(article: Article) -> dict[str, Any]:
 def load_corpus(ws: Workspace) -> list[Article]:
     """The workspace's articles."""
     return list(load_articles(ws))
-
-
-def resolve_model(ws: Workspace, model: str | Path) -> Path:
-    """A model version directory: a path, or a version name under the workspace's models/."""
-    candidates = [Path(model), ws.models_dir / str(model)]
-    for path in candidates:
-        if (path / "config.cfg").exists():
-            return path.resolve()
-    known = sorted(p.name for p in ws.models_dir.glob("*") if (p / "config.cfg").exists()) if ws.models_dir.exists() else []
-    raise InputError(
-        f"No model version {model!r}: neither {candidates[0]} nor {candidates[1]} is a spaCy pipeline directory.",
-        hint=f"Known versions: {', '.join(known) or 'none yet'} (train one with `treffpunkt train`).",
-    )
 
 
 def existing_tasks(studio: Studio, project_id: int) -> dict[str, int]:
@@ -245,7 +233,7 @@ class _ModelPredictor:
     def load(cls, ws: Workspace, model: str | Path, schema: Schema) -> _ModelPredictor:
         import spacy
 
-        model_dir = resolve_model(ws, model)
+        model_dir = resolve(ws, model).resolve()
         return cls(spacy.load(model_dir), schema, model_dir.name)
 
     def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]:
@@ -413,12 +401,7 @@ def _show_version(studio: Studio, project_id: int, version: str | None, *, uncer
         options["sampling"] = "Uncertainty sampling"
     studio.call(studio.sdk.projects.update, project_id, **options, what="project settings update")
     if uncertainty:
-        views = studio.call(studio.sdk.views.list, project=project_id, what="view listing")
-        if not any((v.data or {}).get("title") == UNCERTAINTY_VIEW for v in views):
-            studio.call(
-                studio.sdk.views.create, project=project_id,
-                data={"title": UNCERTAINTY_VIEW, "ordering": ["tasks:predictions_score"]}, what="view creation",
-            )  # fmt: skip
+        ensure_view(studio, project_id, UNCERTAINTY_VIEW, {"ordering": ["tasks:predictions_score"]})
 
 
 def import_annotated_tasks(

@@ -25,6 +25,7 @@ from typing import Any
 from treffpunkt.core.console import err_console
 from treffpunkt.core.errors import InputError, TreffpunktError
 from treffpunkt.core.io import sha256_file, write_json
+from treffpunkt.core.metrics import f1, prf
 from treffpunkt.core.schema import load_schema
 from treffpunkt.core.tracking import _artifact_name, start_run
 from treffpunkt.core.versions import read_meta, resolve
@@ -214,15 +215,6 @@ def _items(layer: str, gold: Any, pred: Any, roles: Sequence[Any] | None) -> dic
     return out
 
 
-def _f(tp: Any, fp: Any, fn: Any) -> Any:
-    """F1 from counts (arrays welcome): 2tp / (2tp + fp + fn), 0 where there is nothing."""
-    import numpy as np
-
-    tp, fp, fn = (np.asarray(x, dtype=float) for x in (tp, fp, fn))
-    denom = 2 * tp + fp + fn
-    return np.divide(2 * tp, denom, out=np.zeros_like(denom), where=denom > 0)
-
-
 def _error_row(doc: Any, doc_id: str, item: tuple, layer: str) -> dict[str, Any]:
     start, end = item[0], item[1]
     row = {"doc": doc_id, "start": start, "end": end, "text": doc.text[start:end]}
@@ -292,7 +284,7 @@ def compare_docs(
         for layer in layers:
             arr = counts[v][layer]
             summed = np.einsum("bd,dlk->blk", weights, arr)  # [n_boot, labels, 3]
-            boot_f[v][layer] = _f(summed[..., 0], summed[..., 1], summed[..., 2])
+            boot_f[v][layer] = f1(summed[..., 0], summed[..., 1], summed[..., 2])
 
     base = versions[0]
     rows: list[LabelRow] = []
@@ -303,10 +295,8 @@ def compare_docs(
             scores: dict[str, dict[str, float]] = {}
             for v in versions:
                 tp, fp, fn = (int(x) for x in tot[v])
-                p = tp / (tp + fp) if tp + fp else 0.0
-                r = tp / (tp + fn) if tp + fn else 0.0
                 lo, hi = np.percentile(boot_f[v][layer][:, j], [2.5, 97.5])
-                scores[v] = {"p": p, "r": r, "f": float(_f(tp, fp, fn)), "tp": tp, "fp": fp, "fn": fn, "f_low": float(lo), "f_high": float(hi)}
+                scores[v] = {**prf(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn, "f_low": float(lo), "f_high": float(hi)}
             row = LabelRow(layer, lab, support, scores)
             for v in versions[1:]:
                 diff = boot_f[v][layer][:, j] - boot_f[base][layer][:, j]

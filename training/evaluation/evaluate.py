@@ -16,10 +16,11 @@ from typing import Any
 from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import write_json
+from treffpunkt.core.metrics import prf
 from treffpunkt.core.schema import load_schema
 from treffpunkt.core.tracking import start_run
 from treffpunkt.core.workspace import Workspace
-from treffpunkt.training.pipeline.components import EVENTS_KEY, event_pairs, prf, score_event_pairs, sentence_spans
+from treffpunkt.training.pipeline.components import EVENTS_KEY, event_pairs, score_event_pairs, sentence_spans
 from treffpunkt.training.pipeline.roles import (
     gold_events,
     load_roles,

@@ -27,6 +27,8 @@ from spacy.util import registry
 from thinc.api import Config, Ops, get_current_ops
 from thinc.types import Ragged
 
+from treffpunkt.core.metrics import prf
+
 EVENTS_KEY = "events"
 SCORES_KEY = "event_scores"
 
@@ -93,13 +95,6 @@ def write_event_predictions(doc: Doc, sents: Sequence[Span], labels: Sequence[st
 def event_pairs(doc: Doc, key: str = EVENTS_KEY) -> set[tuple[int, int, str]]:
     """(start_char, end_char, label) of every sentence-level event span; characters survive retokenisation."""
     return {(s.start_char, s.end_char, s.label_) for s in doc.spans.get(key, [])}
-
-
-def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": p, "r": r, "f": f}
 
 
 def score_event_pairs(

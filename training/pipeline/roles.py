@@ -32,6 +32,7 @@ from pydantic import model_validator
 from treffpunkt.core.config import StrictConfig, load_config
 from treffpunkt.core.errors import ConfigError, TreffpunktError
 from treffpunkt.core.io import atomic_open, write_json
+from treffpunkt.core.metrics import prf
 from treffpunkt.core.schema import Schema
 
 ROLES_FILE = "roles.joblib"
@@ -474,7 +475,5 @@ def score_roles(gold_docs: Sequence[Any], predicted: Sequence[Iterable[RolePair 
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int]:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4), "tp": tp, "n_pred": n_pred, "n_gold": n_gold}
+    scores = {k: round(v, 4) for k, v in prf(tp, n_pred - tp, n_gold - tp).items()}
+    return {**scores, "tp": tp, "n_pred": n_pred, "n_gold": n_gold}

@@ -138,8 +138,6 @@ def pull_cli(
     ws = workspace.current()
     result = pull(ws, timeout=timeout, convert=convert)
     if result.converted is not None:
-        from treffpunkt.cli.convert import print_convert
-
         print_convert(result.converted)
     console.print(f"Export:  {result.export_path} ({result.tasks} tasks, {result.seconds_export:.1f} s)")
     console.print(f"SHA-256: {result.sha256_path}")

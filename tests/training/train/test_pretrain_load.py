@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 TEXTS = [
     "Die Stadt Leipzig plant ein neues Fest im Sommer. Der Bürgermeister sprach am Montag im Rathaus.",
     "In Hamburg demonstrierten am Samstag tausende Menschen gegen steigende Mieten und für mehr Wohnungen.",

@@ -14,13 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import DocBin
 
-from treffpunkt.annotation.ingest.cleaning import clean_dump, normalize_line
-from treffpunkt.annotation.convert.docs import SPLITS, ConvertOptions, convert_export, convert_tasks, load_convert_options
 from treffpunkt.annotation.convert.docbin import fast_msgpack
+from treffpunkt.annotation.convert.docs import (
+    SPLITS,
+    ConvertOptions,
+    convert_export,
+    convert_tasks,
+    load_convert_options,
+)
+from treffpunkt.annotation.ingest.cleaning import clean_dump, normalize_line
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.schema import Schema, load_schema
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 SCHEMA: Schema = load_schema(REPO / "configs" / "schema.yaml")
 OPTIONS: ConvertOptions = load_convert_options()
 NLP = spacy.blank(SCHEMA.language)

@@ -9,8 +9,8 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span, SpanGroup
 
-from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.resources import default_config
+from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.training.pipeline.roles import (
     HeuristicRoles,
     RolePair,

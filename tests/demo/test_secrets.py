@@ -24,6 +24,7 @@ import pytest
 from treffpunkt.annotation.labelstudio import server as studio_mod
 from treffpunkt.core.workspace import Workspace
 
+
 def _unblocked(data: bytes, block: int = 32768) -> bytes:
     """A wandb ``run-*.wandb`` log without the 7-byte chunk header that starts every 32 KiB block after the first.
 
@@ -78,7 +79,7 @@ def test_secrets_quickstart_leaks_no_token_or_key(studio, studio_ws: Workspace, 
     monkeypatch.setenv("COLUMNS", "200")  # rich must not wrap a secret over two lines
 
     done = subprocess.run(
-        [sys.executable, "-c", "from treffpunkt.cli.app import main; main()", "quickstart", "--home", str(studio_ws.root)],
+        [sys.executable, "-c", "from treffpunkt.cli import main; main()", "quickstart", "--home", str(studio_ws.root)],
         capture_output=True, cwd=tmp_path, env=os.environ.copy(), timeout=1800, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]

@@ -11,9 +11,9 @@ import pytest
 from spacy.util import registry
 from typer.testing import CliRunner
 
+from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import sha256_file
-from treffpunkt.core import versions
 from treffpunkt.training.train.trainer import train
 
 pytestmark = pytest.mark.slow
@@ -184,7 +184,7 @@ def test_versions_next_and_resolve(ws, trained):
 
 
 def _cli(ws, *args):
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     result = CliRunner().invoke(app, ["--home", str(ws.root), *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
@@ -222,7 +222,7 @@ def test_train_cli_smoke_all_commands(ws, training_data):
 
 
 def test_train_cli_error_is_clean(ws, tmp_path):
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     result = CliRunner().invoke(app, ["--home", str(ws.root), "train", "--config", "fast", "--data", str(tmp_path)])
     assert result.exit_code == 1

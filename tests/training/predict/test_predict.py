@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from spacy.util import import_file
 
-from treffpunkt.core.schema import load_schema
 from treffpunkt.core.resources import default_config
-from treffpunkt.training.predict.batch import ModelSpec, predict, read_records
+from treffpunkt.core.schema import load_schema
 from treffpunkt.training.pipeline.roles import load_roles_config
+from treffpunkt.training.predict.batch import ModelSpec, predict, read_records
 
 PIPELINE = Path(__file__).resolve().parent / "predict_pipeline.py"
-SEEDS = Path(__file__).resolve().parent.parent / "corpus" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "corpus" / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,8 @@ def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -
     import typer
     from typer.testing import CliRunner
 
-    from treffpunkt.core.workspace import init_workspace
     from treffpunkt.cli.predict import register
+    from treffpunkt.core.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws")
     shutil.copytree(spec.path, ws.models_dir / "keywords-001")
@@ -201,8 +201,8 @@ def test_predict_uses_the_versions_role_classifier_else_the_heuristic(spec: Mode
     """`predict` builds records with the role classifier `train` saved in the version, the heuristic otherwise."""
     from dataclasses import replace
 
-    from treffpunkt.training.predict.batch import _Context
     from treffpunkt.training.pipeline.roles import RoleModel
+    from treffpunkt.training.predict.batch import _Context
 
     ws, trained, _, docs = seed_model
     with_roles = _Context(replace(spec, path=str(trained.path), model_version=trained.version, code=None))

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from treffpunkt.core.article import Article, Origin
-from treffpunkt.core.io import sha256_file, write_jsonl
 from treffpunkt.annotation.labelstudio.predictions import utf16_offsets
 from treffpunkt.annotation.labelstudio.project import SchemaChangeRefused, iter_tasks, setup
 from treffpunkt.annotation.labelstudio.pull import pull
 from treffpunkt.annotation.labelstudio.push import existing_tasks, import_annotated_tasks, import_chunk, push
+from treffpunkt.cli import app
+from treffpunkt.core.article import Article, Origin
+from treffpunkt.core.io import sha256_file, write_jsonl
 from treffpunkt.core.schema import load_schema
-from treffpunkt.cli.app import app
 
 runner = CliRunner()
 
@@ -118,9 +118,8 @@ def test_setup_finds_the_project_again_by_title(studio, studio_ws, studio_projec
 
 @pytest.mark.studio
 def test_pull_saves_raw_export_with_sha256_and_converts_entities_events_relations(studio, studio_ws, studio_project):
-    from spacy.tokens import DocBin
-
     import spacy
+    from spacy.tokens import DocBin
 
     push(studio_ws, articles=make_articles())
     client = studio.client()
@@ -271,7 +270,7 @@ def test_preannotate_event_scores_give_certainty():
 
     from treffpunkt.annotation.labelstudio.predictions import doc_to_prediction
 
-    schema = load_schema(Path(__file__).resolve().parent.parent / "configs" / "schema.yaml")
+    schema = load_schema(Path(__file__).resolve().parents[3] / "configs" / "schema.yaml")
     nlp = spacy.blank("de")
     doc = nlp("Putin telefonierte mit Biden. Danach nichts.")
     label = schema.event_labels[0]

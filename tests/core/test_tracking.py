@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from treffpunkt.core.tracking import sanitize
-from treffpunkt.core.tracking import start_run, wandb_mode
+from treffpunkt.core.settings import Settings
+from treffpunkt.core.tracking import sanitize, start_run, wandb_mode
 
 FAKE_WANDB_KEY = "wandb-fake-secret-0123456789abcdef0123456789abcdef"
 FAKE_LS_KEY = "ls-fake-secret-token-9876543210"
@@ -54,7 +54,7 @@ def test_tracking_mode_from_environment(monkeypatch, env, expected):
     monkeypatch.delenv("WANDB_MODE", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert wandb_mode() == expected
+    assert wandb_mode(Settings()) == expected
 
 
 def test_tracking_disabled_is_noop(monkeypatch, ws):
@@ -96,3 +96,16 @@ def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path)
     assert any("events_confusion" in t for t in tables) and any("ents_per_label" in t for t in tables)
     meta = json.loads((result.path / "meta.json").read_text())["treffpunkt"]
     assert meta["wandb_run"] == str(runs[0])
+
+
+def test_tracking_wandb_login_counts_as_a_key(monkeypatch, tmp_path):
+    # `wandb login` stores the key in ~/.netrc, not in the environment: that is online too (README: "or `wandb login`").
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.wandb.ai\n  login user\n  password 0123456789abcdef\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert wandb_mode(Settings()) == "online"
+    netrc.write_text("machine example.org\n  login user\n  password x\n", encoding="utf-8")
+    assert wandb_mode(Settings()) == "offline"

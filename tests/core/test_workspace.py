@@ -3,11 +3,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from treffpunkt.cli import app
 from treffpunkt.core import workspace
-from treffpunkt.core.resources import default_config
 from treffpunkt.core.errors import WorkspaceError
-from treffpunkt.core.schema import load_schema
-from treffpunkt.cli.app import app
+from treffpunkt.core.resources import default_config
 
 
 def test_workspace_init_copies_default_configs(tmp_path: Path) -> None:

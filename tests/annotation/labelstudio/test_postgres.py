@@ -24,15 +24,14 @@ from urllib.parse import quote
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import listening_hosts
 from treffpunkt.annotation.labelstudio import server as studio_mod
-from treffpunkt.core.article import Article, Origin
 from treffpunkt.annotation.labelstudio.project import setup
 from treffpunkt.annotation.labelstudio.pull import pull
 from treffpunkt.annotation.labelstudio.push import existing_tasks, push
+from treffpunkt.cli import app
+from treffpunkt.core.article import Article, Origin
 from treffpunkt.core.workspace import init_workspace
-from treffpunkt.cli.app import app
-
-from tests.conftest import listening_hosts
 
 runner = CliRunner()
 

@@ -11,14 +11,21 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
-from treffpunkt.annotation.convert.conll import ConllReport, Sentence, decode_tags, import_conll, parse_label_map, read_conll
+from treffpunkt.annotation.convert.conll import (
+    ConllReport,
+    Sentence,
+    decode_tags,
+    import_conll,
+    parse_label_map,
+    read_conll,
+)
 from treffpunkt.annotation.convert.docs import convert_export
 from treffpunkt.core.errors import ConfigError, InputError
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.workspace import Workspace
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[3]
+DATA = Path(__file__).resolve().parents[2] / "data"
 LER_DEV = REPO.parent / "shared" / "data" / "ler" / "ler_dev.conll"
 
 TWO_COLUMN = """\
@@ -176,7 +183,7 @@ def test_conll_ler_dev_is_fast(schema: Schema, tmp_path: Path) -> None:
 
 
 def test_cli_import_conll_smoke(ws: Workspace, tmp_path: Path) -> None:
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     src = tmp_path / "two.conll"
     src.write_text(TWO_COLUMN, encoding="utf-8")
@@ -194,7 +201,7 @@ def test_cli_import_conll_smoke(ws: Workspace, tmp_path: Path) -> None:
 def test_cli_import_conll_push_then_pull_round_trip(studio, studio_ws: Workspace, studio_project, tmp_path: Path) -> None:
     """--push imports the tasks with their annotations (rerun: nothing new); pull + convert gives the entities back."""
     from treffpunkt.annotation.labelstudio.pull import pull
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     src = tmp_path / "two.conll"
     src.write_text(TWO_COLUMN + "\nSelenskyj B-PER\n🙂 O\nin O\nKiew B-LOC\n", encoding="utf-8")

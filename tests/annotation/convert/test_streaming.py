@@ -21,14 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc, DocBin, Span
 
-from treffpunkt.annotation.convert.docs import SPLITS, ConvertReport, convert_export, load_convert_options, write_report
 from treffpunkt.annotation.convert.docbin import DocBinWriter
+from treffpunkt.annotation.convert.docs import SPLITS, ConvertReport, convert_export, load_convert_options, write_report
+from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import write_json
-from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
 from treffpunkt.core.schema import Schema, load_schema
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 GOLDEN = REPO / "tests" / "data" / "streaming"
 SCHEMA: Schema = load_schema(REPO / "configs" / "schema.yaml")
 

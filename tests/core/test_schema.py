@@ -4,8 +4,8 @@ from xml.etree import ElementTree
 import pytest
 
 from treffpunkt.core.errors import ConfigError
-from treffpunkt.core.schema import load_schema
 from treffpunkt.core.resources import default_config
+from treffpunkt.core.schema import load_schema
 
 
 def test_schema_default_generates_label_studio_config() -> None:

@@ -10,11 +10,17 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from treffpunkt.annotation.labelstudio import server as studio_mod
-from treffpunkt.annotation.labelstudio.client import AuthenticationFailed, Studio, StudioUnreachable, connect, connection
-from treffpunkt.core.workspace import init_workspace
 from tests.conftest import listening_hosts
-from treffpunkt.cli.app import app
+from treffpunkt.annotation.labelstudio import server as studio_mod
+from treffpunkt.annotation.labelstudio.client import (
+    AuthenticationFailed,
+    Studio,
+    StudioUnreachable,
+    connect,
+    connection,
+)
+from treffpunkt.cli import app
+from treffpunkt.core.workspace import init_workspace
 
 runner = CliRunner()
 

@@ -13,13 +13,13 @@ from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
 from treffpunkt.annotation.convert.docs import ConvertResult, convert_export, latest_converted, load_convert_options
-from treffpunkt.core.errors import ConfigError, InputError
 from treffpunkt.annotation.convert.offsets import CRLF, UTF16, UTF16_CRLF, OffsetIndex, locate
+from treffpunkt.core.errors import ConfigError, InputError
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.workspace import Workspace
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[3]
+DATA = Path(__file__).resolve().parents[2] / "data"
 CASES = sorted(p.parent.name for p in DATA.glob("*/export.json"))
 
 
@@ -394,7 +394,7 @@ def test_convert_rejects_bad_input(schema: Schema, tmp_path: Path) -> None:
 
 
 def test_cli_convert_smoke(ws: Workspace, tmp_path: Path) -> None:
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     export = tmp_path / "export.json"
     shutil.copy(DATA / "unknown_labels" / "export.json", export)

@@ -30,18 +30,19 @@ from treffpunkt.annotation.agreement.measure import (
     AgreementResult,
     Span,
     agreement,
-    annotator_name,
     classify,
     cohen_kappa,
     default_conflicts_path,
     match_spans,
     newest_export,
 )
+from treffpunkt.annotation.convert.docs import convert_tasks, load_convert_options
+from treffpunkt.annotation.convert.reader import annotator_of
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.workspace import Workspace
 
-DATA = Path(__file__).resolve().parent / "data" / "agreement"
+DATA = Path(__file__).resolve().parents[2] / "data" / "agreement"
 TWO = DATA / "two_annotators.json"
 THREE = DATA / "three_annotators.json"
 
@@ -235,9 +236,37 @@ def test_agreement_keeps_latest_annotation_per_annotator(ws: Workspace, schema: 
     assert res.f1(ENTITY_TAG, "exact") == pytest.approx(6 / 11)  # the newer annotation counted, as before
 
 
-def test_agreement_annotator_name() -> None:
-    assert annotator_name(4) == "4"
-    assert annotator_name({"id": 4, "email": "x@example.org"}) == "x@example.org"
+def test_agreement_annotator_of() -> None:
+    assert annotator_of({"completed_by": 4}) == "4"
+    assert annotator_of({"completed_by": {"id": 4, "email": "x@example.org"}}) == "x@example.org"
+
+
+def test_agreement_and_convert_pick_the_same_latest_annotation(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
+    # Regression: agreement compared timestamps as strings. 10:00+01:00 is 09:00Z, earlier than 09:30Z, although
+    # its string sorts later; both readers must take the 09:30Z annotation (one rule, parsed times).
+    export = json.loads(TWO.read_text(encoding="utf-8"))
+    task = export[0]
+    first = task["annotations"][0]
+    newer = {**first, "id": 7, "updated_at": "2024-05-01T09:30:00Z"}
+    older = {**first, "id": 8, "updated_at": "2024-05-01T10:00:00+01:00", "result": []}
+    task["annotations"] = [older, newer, *task["annotations"][1:]]
+    path = tmp_path / "zones.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    res = agreement(ws, path, schema=schema)
+    assert {"task_id": task["id"], "annotation_id": 8, "annotator": "1"} in res.report.superseded
+    assert res.f1(ENTITY_TAG, "exact") == pytest.approx(6 / 11)  # the newer, non-empty annotation counted
+    solo = {**task, "annotations": [older, newer]}
+    report, _ = convert_tasks([solo], schema=schema, opts=load_convert_options())
+    chosen = [a.annotation_id for a in report.annotations if a.status == "chosen"]
+    assert chosen == [7]
+
+
+def test_agreement_reads_exports_like_convert(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
+    # One reader: the same file is rejected with the same message by both.
+    path = tmp_path / "not-export.json"
+    path.write_text(json.dumps([1, 2, 3]), encoding="utf-8")
+    with pytest.raises(InputError, match="is not a Label Studio JSON export"):
+        agreement(ws, path, schema=schema)
 
 
 def test_agreement_newest_export_skips_folders(ws: Workspace) -> None:
@@ -261,7 +290,7 @@ def test_agreement_needs_two_annotators(ws: Workspace, schema: Schema, tmp_path:
 
 
 def test_agreement_cli_smoke(ws: Workspace) -> None:
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     runner = CliRunner()
     empty = runner.invoke(app, ["--home", str(ws.root), "annotate", "agreement"])
@@ -287,7 +316,7 @@ def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, st
     from treffpunkt.annotation.agreement.measure import VIEW_TITLE, tag_conflicts
     from treffpunkt.annotation.labelstudio.client import connect
     from treffpunkt.annotation.labelstudio.pull import download, snapshot
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     schema = load_schema(studio_ws.schema_path)
     client = studio.client()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import DATA, GNAD_CSV, SEEDS_DIR
 from treffpunkt.annotation.ingest.corpus import (
     ArticleNotFound,
     IngestOptions,
@@ -22,9 +23,8 @@ from treffpunkt.annotation.ingest.corpus import (
 )
 from treffpunkt.annotation.ingest.dedup import article_id
 from treffpunkt.annotation.ingest.readers import load_ingest_config
+from treffpunkt.cli import app
 from treffpunkt.core.workspace import Workspace
-from tests.conftest import DATA, GNAD_CSV, SEEDS_DIR
-from treffpunkt.cli.app import app
 
 INGEST = DATA / "ingest"
 

@@ -27,13 +27,19 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from treffpunkt.annotation.labelstudio import server as studio_mod
-from treffpunkt.core.article import Article, Origin
-from treffpunkt.annotation.labelstudio.client import MAX_ATTEMPTS, Connection, Studio, StudioRequestFailed, StudioUnreachable
+from treffpunkt.annotation.labelstudio.client import (
+    MAX_ATTEMPTS,
+    Connection,
+    Studio,
+    StudioRequestFailed,
+    StudioUnreachable,
+)
 from treffpunkt.annotation.labelstudio.project import iter_tasks, setup
 from treffpunkt.annotation.labelstudio.pull import pull
 from treffpunkt.annotation.labelstudio.push import push
+from treffpunkt.cli import app
+from treffpunkt.core.article import Article, Origin
 from treffpunkt.core.workspace import Workspace, init_workspace
-from treffpunkt.cli.app import app
 
 runner = CliRunner()
 

@@ -76,8 +76,8 @@ def _rel(trigger: str, label: str, arg: str, arg_label: str, role: str) -> dict:
 
 def test_evaluate_roles_hand_computed(nlp):
     """Role P/R/F with the documented heuristic (configs/roles.yaml), end to end and given the gold events/entities."""
-    from treffpunkt.core.schema import load_schema
     from treffpunkt.core.resources import default_config
+    from treffpunkt.core.schema import load_schema
     from treffpunkt.training.pipeline.roles import HeuristicRoles, load_roles_config
 
     schema = load_schema(default_config("schema.yaml"))

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from treffpunkt.annotation.ingest.cleaning import clean_dump, find_published, normalize_text
 from tests.conftest import SEEDS_DIR
+from treffpunkt.annotation.ingest.cleaning import clean_dump, find_published, normalize_text
 
 # For each seed: the headline (title), paragraphs that must survive verbatim (headline, lead, body, closing lines)
 # and the boilerplate of each kind on that page that must be gone.

@@ -235,8 +235,8 @@ def test_compare_refuses_overlap(trained, fresh_data, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_compare_refuses_when_training_data_changed(trained, fresh_data, tmp_path, monkeypatch):
-    from treffpunkt.training.evaluation.compare import compare
     from treffpunkt.core.versions import read_meta, resolve
+    from treffpunkt.training.evaluation.compare import compare
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, _ = trained
@@ -253,7 +253,7 @@ def test_compare_refuses_when_training_data_changed(trained, fresh_data, tmp_pat
 def test_compare_cli_smoke(trained, fresh_data, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from treffpunkt.cli.app import app
+    from treffpunkt.cli import app
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained

@@ -20,7 +20,7 @@ from treffpunkt.annotation.labelstudio.project import iter_tasks
 from treffpunkt.annotation.labelstudio.pull import pull
 from treffpunkt.annotation.labelstudio.push import push
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 SEED = "000_a2d15fba213d09cb.txt"  # the Gerassimow/Pavel phone call
 PHRASE = "Petr Pavel"  # labelled by hand in the browser; the model below does not predict it
 MODEL_VERSION = "ruler-001"
@@ -108,9 +108,8 @@ def ruler_model(models_dir: Path) -> Path:
 @pytest.mark.browser
 @pytest.mark.studio
 def test_browser_annotator_sees_preannotations_adds_per_and_pull_converts_it(studio, studio_ws, studio_project, seeds_dir, browser):
-    from spacy.tokens import DocBin
-
     import spacy
+    from spacy.tokens import DocBin
 
     # --- a seed article in the corpus, pushed with the model's pre-annotations
     report = corpus.add(studio_ws, [seeds_dir / SEED], options=corpus.IngestOptions(progress=False))
