@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install system-deps quickstart test test-fast bench lock clean
+.PHONY: install system-deps quickstart lint test test-fast bench lock clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +22,16 @@ system-deps:
 quickstart: install
 	$(BIN)/treffpunkt quickstart
 
-test: install system-deps
+# ruff formats and lints the tree (pyproject [tool.ruff]); `make format` applies the formatter.
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install system-deps lint
 	$(BIN)/python -m pytest
 
 # Unit tests only: no Label Studio server, no browser, no training.

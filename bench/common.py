@@ -58,8 +58,14 @@ def max_rss_mb() -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 1024
 
 
-def time_runs(func: Callable[[], Any], *, repeat: int = 5, warmup: int = 1, setup: Callable[[], Any] | None = None,
-              memory: bool = True) -> Timing:
+def time_runs(
+    func: Callable[[], Any],
+    *,
+    repeat: int = 5,
+    warmup: int = 1,
+    setup: Callable[[], Any] | None = None,
+    memory: bool = True,
+) -> Timing:
     """Run ``setup`` (untimed) then ``func`` (timed) ``warmup + repeat`` times; warm-up runs are discarded."""
     seconds = []
     for i in range(warmup + repeat):
@@ -81,8 +87,12 @@ def time_runs(func: Callable[[], Any], *, repeat: int = 5, warmup: int = 1, setu
 def environment() -> dict[str, Any]:
     import os
 
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "time": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:

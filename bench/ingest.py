@@ -41,14 +41,20 @@ def main() -> None:
         "input": str(GNAD_CSV),
         "articles": articles,
         "timing": timing,
-        "articles_per_second": {"mean": articles / timing.mean, "min": min(rate), "max": max(rate),
-                                "ci95": [articles / timing.ci95[1], articles / timing.ci95[0]]},
+        "articles_per_second": {
+            "mean": articles / timing.mean,
+            "min": min(rate),
+            "max": max(rate),
+            "ci95": [articles / timing.ci95[1], articles / timing.ci95[0]],
+        },
         "peak_python_heap_mb": round(timing.peak_mb or 0.0, 1),
         "max_rss_mb": round(max_rss_mb(), 1),
         "target_seconds": 30,
         "meets_target": max(timing.seconds) < 30,
     }
     path = write_result("ingest", result)
-    print(f"{articles} articles in {timing.mean:.2f} s (95% CI {timing.ci95[0]:.2f}-{timing.ci95[1]:.2f}), "
-          f"{articles / timing.mean:.0f} articles/s, peak heap {timing.peak_mb:.0f} MiB, "
-          f"max RSS {max_rss_mb():.0f} MiB -> {path}")
+    print(
+        f"{articles} articles in {timing.mean:.2f} s (95% CI {timing.ci95[0]:.2f}-{timing.ci95[1]:.2f}), "
+        f"{articles / timing.mean:.0f} articles/s, peak heap {timing.peak_mb:.0f} MiB, "
+        f"max RSS {max_rss_mb():.0f} MiB -> {path}"
+    )

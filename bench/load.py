@@ -83,7 +83,8 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
         figures.update(imported=result.imported, already_present=result.already_present, requests=result.requests)
     elif step == "bare_import":
         figures["imported"] = sum(
-            int(studio.sdk.projects.import_tasks(project_id, request=list(batch)).task_count or 0) for batch in chunks(payload, BATCH)
+            int(studio.sdk.projects.import_tasks(project_id, request=list(batch)).task_count or 0)
+            for batch in chunks(payload, BATCH)
         )
     elif step == "pull":
         result = pull(ws, studio=studio, schema=schema)
@@ -113,7 +114,11 @@ def child(step: str, n: int, ws_root: str, project_id: int, out: str) -> None:
 
 def _run_child(step: str, n: int, ws_root: Path, project_id: int, scratch: Path) -> dict[str, Any]:
     out = scratch / f"{step}-{n}.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "TREFFPUNKT_PROJECT_TITLE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "TREFFPUNKT_PROJECT_TITLE")
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bench.load", "--child", step, str(n), str(ws_root), str(project_id), str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, check=False,
@@ -168,11 +173,14 @@ def main() -> None:
                              "bare_import_tasks_per_s": n / steps["bare_import"]["seconds"],
                              "pull_tasks_per_s": n / steps["pull"]["seconds"],
                              "bare_export_tasks_per_s": n / steps["bare_export"]["seconds"]}  # fmt: skip
-            print(f"{n:>6} articles: push {steps['push']['seconds']:.1f} s (+{steps['push']['growth_mb']:.0f} MiB RSS), "
-                  f"bare import {steps['bare_import']['seconds']:.1f} s (+{steps['bare_import']['growth_mb']:.0f} MiB), "
-                  f"pull {steps['pull']['seconds']:.1f} s (+{steps['pull']['growth_mb']:.0f} MiB), "
-                  f"bare export {steps['bare_export']['seconds']:.1f} s (+{steps['bare_export']['growth_mb']:.0f} MiB); "
-                  f"checks {checks}", flush=True)
+            print(
+                f"{n:>6} articles: push {steps['push']['seconds']:.1f} s (+{steps['push']['growth_mb']:.0f} MiB RSS), "
+                f"bare import {steps['bare_import']['seconds']:.1f} s (+{steps['bare_import']['growth_mb']:.0f} MiB), "
+                f"pull {steps['pull']['seconds']:.1f} s (+{steps['pull']['growth_mb']:.0f} MiB), "
+                f"bare export {steps['bare_export']['seconds']:.1f} s (+{steps['bare_export']['growth_mb']:.0f} MiB); "
+                f"checks {checks}",
+                flush=True,
+            )
 
         small, large = (sizes[str(n)] for n in (min(SIZES), max(SIZES)))
         factor = max(SIZES) / min(SIZES)
@@ -192,8 +200,10 @@ def main() -> None:
         }  # fmt: skip
         path = write_result("load", result)
         for step, g in growth.items():
-            print(f"memory {step}: +{g['small_mb']:.0f} MiB at {min(SIZES)} -> +{g['large_mb']:.0f} MiB at {max(SIZES)} "
-                  f"(x{g['ratio']:.1f} for x{factor:.0f} data; sub-linear: {g['sublinear']})")
+            print(
+                f"memory {step}: +{g['small_mb']:.0f} MiB at {min(SIZES)} -> +{g['large_mb']:.0f} MiB at {max(SIZES)} "
+                f"(x{g['ratio']:.1f} for x{factor:.0f} data; sub-linear: {g['sublinear']})"
+            )
         print(f"Results: {path}")
         if not result["all_checks_pass"]:
             raise SystemExit("bench load: a count check failed (see the checks above)")

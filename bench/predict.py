@@ -43,8 +43,12 @@ def bootstrap_ci(values: list[float], *, rounds: int = 2000, seed: int = 0) -> t
 
 def summary(rates: list[float], words: int) -> dict[str, Any]:
     low, high = bootstrap_ci(rates)
-    return {"words_per_s": round(statistics.fmean(rates), 1), "ci95": [round(low, 1), round(high, 1)],
-            "runs": [round(r, 1) for r in rates], "words": words}
+    return {
+        "words_per_s": round(statistics.fmean(rates), 1),
+        "ci95": [round(low, 1), round(high, 1)],
+        "runs": [round(r, 1) for r in rates],
+        "words": words,
+    }
 
 
 def load_articles(limit: int | None) -> list[dict[str, Any]]:
@@ -81,12 +85,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     code = None
     if args.model is None:
         pipeline = import_file("treffpunkt_predict_code", str(TEST_PIPELINE))
-        model, kind, code = pipeline.build(tmp / "keywords-001"), "test pipeline (tests/predict_pipeline.py: blank de + sentencizer + entity_ruler + keyword events)", str(TEST_PIPELINE)
+        model, kind, code = (
+            pipeline.build(tmp / "keywords-001"),
+            "test pipeline (tests/predict_pipeline.py: blank de + sentencizer + entity_ruler + keyword events)",
+            str(TEST_PIPELINE),
+        )
     else:
         model, kind = args.model.resolve(), f"trained model version {args.model.name}"
     schema = load_schema(default_config("schema.yaml"))
-    spec = ModelSpec(str(model), Path(model).name, schema, load_roles_config(default_config("roles.yaml"), schema),
-                     batch_size=args.batch_size, code=code)
+    spec = ModelSpec(
+        str(model),
+        Path(model).name,
+        schema,
+        load_roles_config(default_config("roles.yaml"), schema),
+        batch_size=args.batch_size,
+        code=code,
+    )
     articles = load_articles(args.limit)
     nlp = spacy.load(model)
     list(nlp.pipe((a["text"] for a in articles[:20]), batch_size=args.batch_size))  # warm-up
@@ -98,8 +112,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         from distributed import LocalCluster
 
         for system in (s for s in systems if s.startswith("dask-w")):
-            clusters[system] = LocalCluster(n_workers=int(system[-1]), threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None)
+            clusters[system] = LocalCluster(
+                n_workers=int(system[-1]),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
     rates: dict[str, list[float]] = {s: [] for s in systems}
     words: dict[str, int] = {}
     rng = random.Random(0)
@@ -111,12 +130,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for system in systems:
                 start = time.perf_counter()
                 if system == "raw":
-                    words[system] = sum(len(doc) for doc in nlp.pipe((a["text"] for a in order), batch_size=args.batch_size))
+                    words[system] = sum(
+                        len(doc) for doc in nlp.pipe((a["text"] for a in order), batch_size=args.batch_size)
+                    )
                 else:
                     processes = int(system[-1]) if system.startswith("predict-p") else 1
                     cluster = clusters.get(system)
-                    result = predict(spec, order, tmp / f"{system}-{run}", shard_size=args.shard_size, processes=processes,
-                                     dask_address=cluster.scheduler_address if cluster else None)
+                    result = predict(
+                        spec,
+                        order,
+                        tmp / f"{system}-{run}",
+                        shard_size=args.shard_size,
+                        processes=processes,
+                        dask_address=cluster.scheduler_address if cluster else None,
+                    )
                     words[system] = result.words
                 rates[system].append(words[system] / (time.perf_counter() - start))
                 print(f"{system} run {run}: {rates[system][-1]:,.0f} words/s", file=sys.stderr)
@@ -125,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cluster.close()
     results: dict[str, Any] = {system: summary(rates[system], words[system]) for system in systems}
     raw = results.get("raw", {}).get("words_per_s")
-    for name, value in results.items():
+    for _name, value in results.items():
         value["x_raw"] = round(value["words_per_s"] / raw, 3) if raw else None
     import os
 

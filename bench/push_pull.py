@@ -111,6 +111,7 @@ def main() -> None:
             for a, doc in zip(articles, loaded.pipe(a.text for a in articles), strict=True)
         ]
         regions = sum(len(t["predictions"][0]["result"]) for t in payload) / len(payload)
+
         # the model's own cost (nlp.pipe + conversion to Label Studio regions), measured alone for reference
         # (a fresh spacy.load per run, as `push --model` does: its vocab starts cold)
         def model_only() -> None:
@@ -124,7 +125,9 @@ def main() -> None:
             for batch in chunks(payload, BATCH):
                 studio.sdk.projects.import_tasks(pid, request=list(batch))
 
-        timing_bare = time_runs(bare_import, repeat=3, warmup=1, setup=lambda: state.update(project=fresh_project()), memory=False)
+        timing_bare = time_runs(
+            bare_import, repeat=3, warmup=1, setup=lambda: state.update(project=fresh_project()), memory=False
+        )
 
         # --- ours with precomputed predictions: `annotate preannotate` (timed once, for reference) + `push --predictions`
         from treffpunkt.annotation.labelstudio.push import save_predictions
@@ -148,7 +151,12 @@ def main() -> None:
         began = time.perf_counter()
         for task in payload[:N_PER_TASK]:
             p = task["predictions"][0]
-            studio.sdk.predictions.create(task=ids[task["data"]["article_id"]], result=p["result"], model_version=p["model_version"], score=p.get("score"))
+            studio.sdk.predictions.create(
+                task=ids[task["data"]["article_id"]],
+                result=p["result"],
+                model_version=p["model_version"],
+                score=p.get("score"),
+            )
         per_task_s = time.perf_counter() - began
 
         # --- pull: 2,000 tasks each carrying one annotation with 10 entity regions
@@ -166,12 +174,16 @@ def main() -> None:
         imported = import_annotated_tasks(studio, pull_ref, annotated)
         assert imported.imported == N_PULL, imported
 
-        timing_pull = time_runs(lambda: state.update(pull=pull(ws, studio=studio, schema=schema)), repeat=2, warmup=1, memory=False)
+        timing_pull = time_runs(
+            lambda: state.update(pull=pull(ws, studio=studio, schema=schema)), repeat=2, warmup=1, memory=False
+        )
         timing_pull_raw = time_runs(lambda: pull(ws, studio=studio, convert=False), repeat=3, warmup=1, memory=False)
 
         def bare_export() -> None:
             export_id = snapshot(studio, pull_ref.id)  # create + poll through the SDK
-            state["bytes"] = sum(len(c) for c in studio.sdk.projects.exports.download(pull_ref.id, export_id, export_type="JSON"))
+            state["bytes"] = sum(
+                len(c) for c in studio.sdk.projects.exports.download(pull_ref.id, export_id, export_type="JSON")
+            )
 
         timing_export = time_runs(bare_export, repeat=3, warmup=1, memory=False)
         converted = state["pull"].converted
@@ -210,13 +222,19 @@ def main() -> None:
             },
         }  # fmt: skip
         path = write_result("push_pull", result)
-        print(f"push --predictions FILE: {pre_rate:.0f} tasks/s (ratio {pre_rate / bare_rate:.2f} vs bare); "
-              f"push --model (inference included): {push_rate:.0f} tasks/s (ratio {push_rate / bare_rate:.2f}); "
-              f"bare import_tasks {bare_rate:.0f} tasks/s; per-task predictions.create {N_PER_TASK / per_task_s:.1f} tasks/s")
-        print(f"model inference alone {timing_model.mean:.1f} s; model + bare import {timing_model.mean + timing_bare.mean:.1f} s "
-              f"vs ours {timing_push.mean:.1f} s")
-        print(f"pull {N_PULL}: ours+convert {timing_pull.mean:.1f} s, ours raw {timing_pull_raw.mean:.1f} s, "
-              f"bare export {timing_export.mean:.1f} s")
+        print(
+            f"push --predictions FILE: {pre_rate:.0f} tasks/s (ratio {pre_rate / bare_rate:.2f} vs bare); "
+            f"push --model (inference included): {push_rate:.0f} tasks/s (ratio {push_rate / bare_rate:.2f}); "
+            f"bare import_tasks {bare_rate:.0f} tasks/s; per-task predictions.create {N_PER_TASK / per_task_s:.1f} tasks/s"
+        )
+        print(
+            f"model inference alone {timing_model.mean:.1f} s; model + bare import {timing_model.mean + timing_bare.mean:.1f} s "
+            f"vs ours {timing_push.mean:.1f} s"
+        )
+        print(
+            f"pull {N_PULL}: ours+convert {timing_pull.mean:.1f} s, ours raw {timing_pull_raw.mean:.1f} s, "
+            f"bare export {timing_export.mean:.1f} s"
+        )
         print(f"Results: {path}")
     finally:
         studio_mod.stop(ws)

@@ -97,7 +97,9 @@ def ours_config() -> Any:
     return config
 
 
-def train_system(config: Any, data: Path, out: Path, *, budget: float, seed: int, init_tok2vec: Path | None = None) -> dict[str, Any]:
+def train_system(
+    config: Any, data: Path, out: Path, *, budget: float, seed: int, init_tok2vec: Path | None = None
+) -> dict[str, Any]:
     from spacy.training.initialize import init_nlp
 
     from treffpunkt.training.train.trainer import run_training
@@ -141,7 +143,9 @@ def entity_scores(model_dir: Path, docs: list[Any]) -> dict[str, Any]:
     return {"ents_f": scores["ents_f"], "ents_p": scores["ents_p"], "ents_r": scores["ents_r"]}
 
 
-def speeds(model_dirs: dict[str, Path], docs: list[Any], *, batches: int = 20, batch_size: int = 32, seed: int = 0) -> dict[str, dict[str, Any]]:
+def speeds(
+    model_dirs: dict[str, Path], docs: list[Any], *, batches: int = 20, batch_size: int = 32, seed: int = 0
+) -> dict[str, dict[str, Any]]:
     """Words/s of each system over shuffled batches (first batch is warm-up).
 
     The systems' batches are interleaved (same batch, systems in a shuffled order each round), so load from other
@@ -162,11 +166,14 @@ def speeds(model_dirs: dict[str, Path], docs: list[Any], *, batches: int = 20, b
             words = sum(len(d) for d in pipelines[name].pipe(batch))
             values[name].append(words / (time.perf_counter() - start))
     return {
-        name: {"words_per_second": statistics.fmean(v), "words_per_second_ci95": list(bootstrap_ci(v, seed=seed))} for name, v in values.items()
+        name: {"words_per_second": statistics.fmean(v), "words_per_second_ci95": list(bootstrap_ci(v, seed=seed))}
+        for name, v in values.items()
     }
 
 
-def _train_job(name: str, config_text: str, work: Path, budget: float, seed: int, weights: Path | None) -> dict[str, Any]:
+def _train_job(
+    name: str, config_text: str, work: Path, budget: float, seed: int, weights: Path | None
+) -> dict[str, Any]:
     """One system's training and dev F1, in a worker process (the config travels as text)."""
     import spacy
     from confection import Config
@@ -177,7 +184,11 @@ def _train_job(name: str, config_text: str, work: Path, budget: float, seed: int
     info = train_system(config, work, work / name, budget=budget, seed=seed, init_tok2vec=weights)
     dev_docs = list(DocBin().from_disk(work / "dev.spacy").get_docs(spacy.blank("de").vocab))
     info.update(entity_scores(work / name / "model-best", dev_docs))
-    print(f"[train_ler] {name}: F1 {info['ents_f']:.4f} after {info['train_seconds']:.0f} CPU s, {info['steps']} steps", file=sys.stderr, flush=True)
+    print(
+        f"[train_ler] {name}: F1 {info['ents_f']:.4f} after {info['train_seconds']:.0f} CPU s, {info['steps']} steps",
+        file=sys.stderr,
+        flush=True,
+    )
     return info
 
 
@@ -240,7 +251,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     result["jobs"] = args.jobs
-    with tempfile.TemporaryDirectory(prefix="train_ler_") as tmp, ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="train_ler_") as tmp,
+        ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool,
+    ):
         work = Path(tmp)
         DocBin(docs=train_docs).to_disk(work / "train.spacy")
         DocBin(docs=dev_docs).to_disk(work / "dev.spacy")
@@ -249,28 +263,46 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for name, config in (("stock", stock_config()), ("ours", ours_config()))
         }
         if not args.no_pretrain:
-            pre = pool.submit(_pretrain_job, ours_config().to_str(), work / "pretrain", args.pretrain_budget, args.seed).result()
+            pre = pool.submit(
+                _pretrain_job, ours_config().to_str(), work / "pretrain", args.pretrain_budget, args.seed
+            ).result()
             result["pretrain"] = {k: v for k, v in pre.items() if k != "weights"}
-            jobs["ours+pretrain"] = pool.submit(_train_job, "ours+pretrain", ours_config().to_str(), work, args.budget, args.seed, Path(pre["weights"]))
+            jobs["ours+pretrain"] = pool.submit(
+                _train_job, "ours+pretrain", ours_config().to_str(), work, args.budget, args.seed, Path(pre["weights"])
+            )
         for name, job in jobs.items():
             result["systems"][name] = job.result()
         if "ours+pretrain" in result["systems"]:  # pretraining is a one-off per corpus, but it is CPU time too
             info = result["systems"]["ours+pretrain"]
             info["train_seconds_incl_pretrain"] = round(info["train_seconds"] + result["pretrain"]["cpu_seconds"], 2)
         print("[train_ler] measuring words/s on ler_dev ...", file=sys.stderr, flush=True)
-        rates = speeds({name: work / name / "model-best" for name in jobs}, dev_docs, batches=args.speed_batches, seed=args.seed)
+        rates = speeds(
+            {name: work / name / "model-best" for name in jobs}, dev_docs, batches=args.speed_batches, seed=args.seed
+        )
         for name, info in result["systems"].items():
             info.update(rates[name])
-            print(f"[train_ler] {name}: F1 {info['ents_f']:.4f}, {info['train_seconds']:.0f} s, {info['words_per_second']:.0f} words/s", file=sys.stderr, flush=True)
+            print(
+                f"[train_ler] {name}: F1 {info['ents_f']:.4f}, {info['train_seconds']:.0f} s, {info['words_per_second']:.0f} words/s",
+                file=sys.stderr,
+                flush=True,
+            )
     stock = result["systems"]["stock"]
-    for name, info in result["systems"].items():
+    for info in result["systems"].values():
         info["f1_ratio_vs_stock"] = info["ents_f"] / stock["ents_f"] if stock["ents_f"] else None
         info["time_ratio_vs_stock"] = info["train_seconds"] / stock["train_seconds"] if stock["train_seconds"] else None
     ours = result["systems"]["ours"]
-    result["target"] = {"f1_ratio_min": 1.05, "time_ratio_max": 1.2, "met_by_ours": bool(ours["f1_ratio_vs_stock"] and ours["f1_ratio_vs_stock"] >= 1.05 and ours["time_ratio_vs_stock"] <= 1.2)}
+    result["target"] = {
+        "f1_ratio_min": 1.05,
+        "time_ratio_max": 1.2,
+        "met_by_ours": bool(
+            ours["f1_ratio_vs_stock"] and ours["f1_ratio_vs_stock"] >= 1.05 and ours["time_ratio_vs_stock"] <= 1.2
+        ),
+    }
     if "ours+pretrain" in result["systems"]:
         p = result["systems"]["ours+pretrain"]
-        result["target"]["met_by_ours+pretrain"] = bool(p["f1_ratio_vs_stock"] >= 1.05 and p["time_ratio_vs_stock"] <= 1.2)
+        result["target"]["met_by_ours+pretrain"] = bool(
+            p["f1_ratio_vs_stock"] >= 1.05 and p["time_ratio_vs_stock"] <= 1.2
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -30,13 +30,43 @@ def seeds_dir() -> Path:
 # --- training fixtures (training/, issue 4): hand-made German docs in the converter's DocBin layout -------------
 
 _TRAIN_SENTENCES = [
-    ("Angela Merkel telefonierte am Montag mit Wladimir Putin.", [("Angela Merkel", "PER"), ("am Montag", "DATE"), ("Wladimir Putin", "PER")], ["CONSULT_PHONE"], "telefonierte"),
-    ("Der Außenminister reiste nach Paris.", [("Außenminister", "ROLE"), ("Paris", "GPE")], ["CONSULT_VISIT"], "reiste"),
-    ("Die NATO lud Russland zu Gesprächen in Brüssel ein.", [("NATO", "ORG"), ("Russland", "GPE"), ("Brüssel", "GPE")], ["MEET_INTENT"], "lud"),
+    (
+        "Angela Merkel telefonierte am Montag mit Wladimir Putin.",
+        [("Angela Merkel", "PER"), ("am Montag", "DATE"), ("Wladimir Putin", "PER")],
+        ["CONSULT_PHONE"],
+        "telefonierte",
+    ),
+    (
+        "Der Außenminister reiste nach Paris.",
+        [("Außenminister", "ROLE"), ("Paris", "GPE")],
+        ["CONSULT_VISIT"],
+        "reiste",
+    ),
+    (
+        "Die NATO lud Russland zu Gesprächen in Brüssel ein.",
+        [("NATO", "ORG"), ("Russland", "GPE"), ("Brüssel", "GPE")],
+        ["MEET_INTENT"],
+        "lud",
+    ),
     ("Das Wetter in Berlin war schön.", [("Berlin", "GPE")], [], None),
-    ("Olaf Scholz sprach am Telefon mit Emmanuel Macron.", [("Olaf Scholz", "PER"), ("Emmanuel Macron", "PER")], ["CONSULT_PHONE"], "sprach"),
-    ("Moskau lehnte ein Treffen mit der Ukraine ab.", [("Moskau", "GPE"), ("Ukraine", "GPE")], ["MEET_REJECT"], "lehnte"),
-    ("Der Kanzler besuchte Warschau am Freitag.", [("Kanzler", "ROLE"), ("Warschau", "GPE"), ("am Freitag", "DATE")], ["CONSULT_VISIT"], "besuchte"),
+    (
+        "Olaf Scholz sprach am Telefon mit Emmanuel Macron.",
+        [("Olaf Scholz", "PER"), ("Emmanuel Macron", "PER")],
+        ["CONSULT_PHONE"],
+        "sprach",
+    ),
+    (
+        "Moskau lehnte ein Treffen mit der Ukraine ab.",
+        [("Moskau", "GPE"), ("Ukraine", "GPE")],
+        ["MEET_REJECT"],
+        "lehnte",
+    ),
+    (
+        "Der Kanzler besuchte Warschau am Freitag.",
+        [("Kanzler", "ROLE"), ("Warschau", "GPE"), ("am Freitag", "DATE")],
+        ["CONSULT_VISIT"],
+        "besuchte",
+    ),
     ("Die Preise stiegen im April.", [("im April", "DATE")], [], None),
 ]
 
@@ -60,13 +90,30 @@ def make_training_doc(nlp, sentences, doc_id: int = 0):
             triggers.append(doc.char_span(t, t + len(trigger), label=label))
             if entities:
                 a = text.index(entities[0][0], offset)
-                relations.append({"event": [t, t + len(trigger)], "event_label": label, "arg": [a, a + len(entities[0][0])], "arg_label": entities[0][1], "role": "participant"})
+                relations.append(
+                    {
+                        "event": [t, t + len(trigger)],
+                        "event_label": label,
+                        "arg": [a, a + len(entities[0][0])],
+                        "arg_label": entities[0][1],
+                        "role": "participant",
+                    }
+                )
         offset += len(sentence) + 1
     doc.ents = ents
     doc.spans["event_triggers"] = triggers
     doc.spans["events"] = events
     doc.user_data["relations"] = relations
-    doc.user_data["meta"] = {"article_id": f"a{doc_id}", "task_id": doc_id, "annotation_id": doc_id, "annotator": "test", "cluster": None, "published": None, "title": f"Doc {doc_id}", "source": "test"}
+    doc.user_data["meta"] = {
+        "article_id": f"a{doc_id}",
+        "task_id": doc_id,
+        "annotation_id": doc_id,
+        "annotator": "test",
+        "cluster": None,
+        "published": None,
+        "title": f"Doc {doc_id}",
+        "source": "test",
+    }
     return doc
 
 
@@ -93,7 +140,9 @@ def training_data(tmp_path_factory) -> Path:
             docs.append(make_training_doc(nlp, _TRAIN_SENTENCES[k:] + _TRAIN_SENTENCES[:k], doc_id))
             doc_id += 1
         DocBin(docs=docs, store_user_data=True).to_disk(folder / f"{split}.spacy")
-    (folder / "manifest.json").write_text(json.dumps({"export_sha256": "0" * 64, "export": "20250101T000000Z_test.json"}), encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps({"export_sha256": "0" * 64, "export": "20250101T000000Z_test.json"}), encoding="utf-8"
+    )
     return folder
 
 
@@ -132,7 +181,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     creds = studio_mod.load_credentials(ws)
     assert creds is not None and state.url
     try:
-        yield StudioServer(url=state.url, token=creds.token, username=creds.username, password=creds.password, workspace=ws)
+        yield StudioServer(
+            url=state.url, token=creds.token, username=creds.username, password=creds.password, workspace=ws
+        )
     finally:
         studio_mod.stop(ws)
 

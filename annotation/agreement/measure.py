@@ -136,7 +136,10 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
         data = item.get("data") or {}
         text = data.get("text")
         if not isinstance(text, str):
-            raise InputError(f"Task {item.get('id')} in {path} has no text in data.text.", hint="Is this an export of a treffpunkt project?")
+            raise InputError(
+                f"Task {item.get('id')} in {path} has no text in data.text.",
+                hint="Is this an export of a treffpunkt project?",
+            )
         latest: dict[str, dict[str, Any]] = {}
         for ann in item.get("annotations") or []:
             report.annotations += 1
@@ -147,7 +150,9 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
             previous = latest.get(who)
             if previous is not None:
                 older = previous if annotation_order(previous) <= annotation_order(ann) else ann
-                report.superseded.append({"task_id": item.get("id"), "annotation_id": older.get("id"), "annotator": who})
+                report.superseded.append(
+                    {"task_id": item.get("id"), "annotation_id": older.get("id"), "annotator": who}
+                )
                 if older is ann:
                     continue
             latest[who] = ann
@@ -167,7 +172,12 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
 
 
 def _read_spans(
-    task_id: int | None, ann: dict[str, Any], who: str, index: OffsetIndex, labels: dict[str, set[str]], report: ParseReport
+    task_id: int | None,
+    ann: dict[str, Any],
+    who: str,
+    index: OffsetIndex,
+    labels: dict[str, set[str]],
+    report: ParseReport,
 ) -> list[Span]:
     text = index.text
     spans: set[Span] = set()
@@ -182,7 +192,9 @@ def _read_spans(
         value = result.get("value") or {}
         start, end = value.get("start"), value.get("end")
         for label in value.get("labels") or []:
-            issue = SpanIssue(task_id, ann.get("id"), who, label, str(value.get("text", "")), start, end, "rejected", "")
+            issue = SpanIssue(
+                task_id, ann.get("id"), who, label, str(value.get("text", "")), start, end, "rejected", ""
+            )
             if label not in labels[layer]:
                 issue.reason = f"label {label!r} is not among the schema's {layer} labels"
             else:
@@ -406,11 +418,16 @@ class AgreementResult:
         used = [s for s in scores if s is not None]
         return sum(used) / len(used) if used else None
 
-    def disagreement(self, *, kind: str, layer: str | None = None, pair: Pair | None = None, label: str | None = None) -> int:
+    def disagreement(
+        self, *, kind: str, layer: str | None = None, pair: Pair | None = None, label: str | None = None
+    ) -> int:
         return sum(
             row.count
             for row in self.disagreements
-            if row.kind == kind and layer in (None, row.layer) and pair in (None, row.pair) and label in (None, row.label)
+            if row.kind == kind
+            and layer in (None, row.layer)
+            and pair in (None, row.pair)
+            and label in (None, row.label)
         )
 
     def summary(self) -> dict[str, Any]:
@@ -423,7 +440,10 @@ class AgreementResult:
                     "macro_f1": self.macro_f1(layer, match),
                     "per_label": {label: self.f1(layer, match, label=label) for label in self.labels[layer]},
                     "per_pair": {
-                        _pair_key(pair): {"micro_f1": self.f1(layer, match, pair=pair), "macro_f1": self.macro_f1(layer, match, pair=pair)}
+                        _pair_key(pair): {
+                            "micro_f1": self.f1(layer, match, pair=pair),
+                            "macro_f1": self.macro_f1(layer, match, pair=pair),
+                        }
                         for pair in self.pairs
                     },
                 }
@@ -439,7 +459,14 @@ class AgreementResult:
             "tasks_with_conflicts": len(self.conflicting_tasks),
             "summary": self.summary(),
             "span_counts": [
-                {"layer": r.layer, "match": r.match, "pair": list(r.pair), "label": r.label, **asdict(r.counts), "f1": r.counts.f1}
+                {
+                    "layer": r.layer,
+                    "match": r.match,
+                    "pair": list(r.pair),
+                    "label": r.label,
+                    **asdict(r.counts),
+                    "f1": r.counts.f1,
+                }
                 for r in self.span_rows
             ],
             "disagreements": [asdict(r) | {"pair": list(r.pair)} for r in self.disagreements],
@@ -465,7 +492,9 @@ def _pair_key(pair: Pair) -> str:
     return f"{pair[0]} | {pair[1]}"
 
 
-def compute_agreement(tasks: Sequence[TaskAnnotations], schema: Schema, report: ParseReport, export: Path) -> AgreementResult:
+def compute_agreement(
+    tasks: Sequence[TaskAnnotations], schema: Schema, report: ParseReport, export: Path
+) -> AgreementResult:
     """All agreement figures for tasks that each carry two or more annotators."""
     labels = {ENTITY_TAG: schema.entity_labels, EVENT_TAG: schema.event_labels}
     span_counts: dict[tuple[str, str, Pair, str], SpanCounts] = defaultdict(SpanCounts)
@@ -504,7 +533,9 @@ def compute_agreement(tasks: Sequence[TaskAnnotations], schema: Schema, report: 
         for label in schema.event_labels:
             for row, who in enumerate(annotators):
                 values = sentence_sets.get(who)
-                units[label][row] += [float("nan")] * len(task_bounds) if values is None else [float(label in s) for s in values]
+                units[label][row] += (
+                    [float("nan")] * len(task_bounds) if values is None else [float(label in s) for s in values]
+                )
         scores = [s for s in pair_scores if s is not None]
         task_conflicts.append(
             TaskConflicts(
@@ -524,8 +555,12 @@ def compute_agreement(tasks: Sequence[TaskAnnotations], schema: Schema, report: 
         conflicts_path=None,
         annotators=annotators,
         tasks_scored=len(tasks),
-        span_rows=[SpanRow(layer, match, pair, label, c) for (layer, match, pair, label), c in sorted(span_counts.items())],
-        disagreements=[DisagreementRow(layer, pair, label, kind, n) for (layer, pair, label, kind), n in sorted(kinds.items())],
+        span_rows=[
+            SpanRow(layer, match, pair, label, c) for (layer, match, pair, label), c in sorted(span_counts.items())
+        ],
+        disagreements=[
+            DisagreementRow(layer, pair, label, kind, n) for (layer, pair, label, kind), n in sorted(kinds.items())
+        ],
         event_labels=event_labels,
         tasks=task_conflicts,
         report=report,
@@ -535,7 +570,13 @@ def compute_agreement(tasks: Sequence[TaskAnnotations], schema: Schema, report: 
 
 
 def _conflicts(
-    sa: list[Span], sb: list[Span], matched: list[tuple[Span, Span]], who_a: str, who_b: str, layer: str, pair: Pair,
+    sa: list[Span],
+    sb: list[Span],
+    matched: list[tuple[Span, Span]],
+    who_a: str,
+    who_b: str,
+    layer: str,
+    pair: Pair,
     kinds: Counter[tuple[str, Pair, str, str]],
 ) -> list[Conflict]:
     found = []
@@ -550,7 +591,14 @@ def _conflicts(
             kinds[(layer, pair, span.label, kind)] += 1
             found.append(
                 Conflict(
-                    kind, layer, who, other, span.label, span.text, span.start, span.end,
+                    kind,
+                    layer,
+                    who,
+                    other,
+                    span.label,
+                    span.text,
+                    span.start,
+                    span.end,
                     [{"label": o.label, "text": o.text, "start": o.start, "end": o.end} for o in involved],
                 )
             )
@@ -569,7 +617,9 @@ def _event_label_agreement(label: str, matrix: list[list[float]], annotators: li
     return EventLabelAgreement(
         label=label,
         sentences=n_units,
-        positives={who: int(sum(v for v in row if not math.isnan(v))) for who, row in zip(annotators, matrix, strict=True)},
+        positives={
+            who: int(sum(v for v in row if not math.isnan(v))) for who, row in zip(annotators, matrix, strict=True)
+        },
         alpha=krippendorff_alpha(matrix) if n_units else None,
         kappa=next(iter(pairwise.values())) if len(annotators) == 2 else None,
         pairwise_kappa=pairwise,
@@ -630,7 +680,9 @@ class TagResult:
     missing: list[int] = field(default_factory=list)  # task ids of the export no longer on the server
 
 
-def tag_conflicts(result: AgreementResult, studio: Studio, *, project: int | None = None, view: bool = True) -> TagResult:
+def tag_conflicts(
+    result: AgreementResult, studio: Studio, *, project: int | None = None, view: bool = True
+) -> TagResult:
     """Mark conflicting tasks ``data.needs_adjudication = true`` (plus ``data.agreement``) and add a saved view.
 
     Task data is read first and written back whole with the two fields added, since Label Studio replaces ``data``
@@ -659,7 +711,11 @@ def tag_conflicts(result: AgreementResult, studio: Studio, *, project: int | Non
                 missing.append(task.task_id)
                 continue
             raise
-        data = {**(current.data or {}), TAG_FIELD: flag, SCORE_FIELD: None if task.agreement is None else round(task.agreement, 4)}
+        data = {
+            **(current.data or {}),
+            TAG_FIELD: flag,
+            SCORE_FIELD: None if task.agreement is None else round(task.agreement, 4),
+        }
         studio.call(studio.sdk.tasks.update, str(task.task_id), data=data, what=f"tagging task {task.task_id}")
         (tagged if flag else cleared).append(task.task_id)
 

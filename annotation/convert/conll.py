@@ -146,7 +146,9 @@ def decode_tags(sentence: Sentence, report: ConllReport, *, ioe: bool = False) -
     def repair(kind: str, i: int) -> None:
         report.repairs[kind] += 1
         if len(report.repair_examples) < 20:
-            report.repair_examples.append(f"line {sentence.line + i}: {sentence.tokens[i]!r} {sentence.tags[i]} ({kind})")
+            report.repair_examples.append(
+                f"line {sentence.line + i}: {sentence.tokens[i]!r} {sentence.tags[i]} ({kind})"
+            )
 
     for i, tag in enumerate(sentence.tags):
         if tag == "O":
@@ -187,12 +189,17 @@ def parse_label_map(pairs: list[str] | None = None, file: Path | None = None) ->
     if file is not None:
         loaded = read_yaml(Path(file), what="Label map file") or {}
         if not isinstance(loaded, dict):
-            raise ConfigError(f"Label map file {file} must be a mapping FROM: TO.", hint="e.g. `PER: PER` and `LD: GPE`, one per line.")
+            raise ConfigError(
+                f"Label map file {file} must be a mapping FROM: TO.",
+                hint="e.g. `PER: PER` and `LD: GPE`, one per line.",
+            )
         mapping.update({str(k): "" if v is None else str(v) for k, v in loaded.items()})
     for pair in pairs or []:
         source, sep, target = pair.partition("=")
         if not sep or not source:
-            raise ConfigError(f"Label map entry {pair!r} is not FROM=TO.", hint="Write e.g. --label-map LD=GPE (or LD= to drop LD).")
+            raise ConfigError(
+                f"Label map entry {pair!r} is not FROM=TO.", hint="Write e.g. --label-map LD=GPE (or LD= to drop LD)."
+            )
         mapping[source.strip()] = target.strip()
     return mapping
 
@@ -280,7 +287,10 @@ def import_conll(
         if batch:
             flush()
     if report.sentences == 0:
-        raise InputError(f"No sentences found in {path}.", hint="Is it a CoNLL file (one token and tag per line, blank line between sentences)?")
+        raise InputError(
+            f"No sentences found in {path}.",
+            hint="Is it a CoNLL file (one token and tag per line, blank line between sentences)?",
+        )
 
     atomic_write_bytes(out, docbin.to_bytes())
     report_path = out.with_name(out.name + ".report.json")

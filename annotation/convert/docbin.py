@@ -15,6 +15,7 @@ from treffpunkt.core.io import atomic_open
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
+
 class DocBinWriter:
     """Builds a ``.spacy`` file from Docs added one at a time, holding only its strings table in memory.
 
@@ -31,7 +32,8 @@ class DocBinWriter:
         from spacy.tokens import DocBin
 
         self._bin = DocBin(store_user_data=True)  # encodes each Doc; its per-Doc lists are emptied after each add
-        self._spill = {part: tempfile.TemporaryFile(dir=spill_dir) for part in (*self._ARRAYS, *self._LISTS)}
+        # spill files live as long as the writer; close() releases them
+        self._spill = {part: tempfile.TemporaryFile(dir=spill_dir) for part in (*self._ARRAYS, *self._LISTS)}  # noqa: SIM115
         self._lengths: list[int] = []
         self._bytes = dict.fromkeys(self._ARRAYS, 0)
 
@@ -80,7 +82,9 @@ class DocBinWriter:
         for part in self._ARRAYS:
             yield srsly.msgpack_dumps(part) + _bin_header(self._bytes[part])
             yield from self._spilled(part)
-        yield srsly.msgpack_dumps("lengths") + srsly.msgpack_dumps(numpy.asarray(self._lengths, dtype="int32").tobytes("C"))
+        yield srsly.msgpack_dumps("lengths") + srsly.msgpack_dumps(
+            numpy.asarray(self._lengths, dtype="int32").tobytes("C")
+        )
         yield srsly.msgpack_dumps("strings") + srsly.msgpack_dumps(sorted(b.strings))
         for part in self._LISTS:
             yield srsly.msgpack_dumps(part) + packer.pack_array_header(len(self))

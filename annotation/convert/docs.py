@@ -264,7 +264,9 @@ def convert_export(
     with ExitStack() as stack:
         writers = {name: stack.enter_context(DocBinWriter(spill_dir=out_dir)) for name in SPLITS}
         with fast_msgpack():
-            for key, doc in iter_docs(iter_export(export_path), schema=schema, opts=opts, report=report, all_annotators=all_annotators):
+            for key, doc in iter_docs(
+                iter_export(export_path), schema=schema, opts=opts, report=report, all_annotators=all_annotators
+            ):
                 writers[split_of[key]].add(doc)
             for name in SPLITS:
                 writers[name].write(files[name])
@@ -335,7 +337,10 @@ def iter_docs(
             yield task
 
     # as_tuples keeps nlp.pipe's batching while each (task, annotation) travels with its text: only a batch is held
-    pairs = ((_task_text(task), (task, annotation)) for task, annotation in _choose(counted(), report, all_annotators=all_annotators))
+    pairs = (
+        (_task_text(task), (task, annotation))
+        for task, annotation in _choose(counted(), report, all_annotators=all_annotators)
+    )
     for doc, (task, annotation) in nlp.pipe(pairs, batch_size=64, as_tuples=True):
         build_doc(doc, task, annotation, schema=schema, opts=opts, report=report)
         yield _group_key(task), doc
@@ -343,7 +348,11 @@ def iter_docs(
 
 def latest_converted(ws: Workspace) -> Path:
     """The most recently converted export folder under the workspace's exports (it holds a manifest.json)."""
-    folders = sorted(ws.exports_dir.glob("*/manifest.json"), key=lambda p: (p.stat().st_mtime, p.parent.name)) if ws.exports_dir.exists() else []
+    folders = (
+        sorted(ws.exports_dir.glob("*/manifest.json"), key=lambda p: (p.stat().st_mtime, p.parent.name))
+        if ws.exports_dir.exists()
+        else []
+    )
     if not folders:
         raise InputError(
             f"No converted export in {ws.exports_dir}.",
@@ -355,7 +364,9 @@ def latest_converted(ws: Workspace) -> Path:
 # --------------------------------------------------------------------------- annotation choice
 
 
-def _choose(tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annotators: bool) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
+def _choose(
+    tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annotators: bool
+) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
     """Yield (task, annotation) to convert: ground truth, else the latest non-cancelled; or all of them."""
     for task in tasks:
         data = task.get("data")
@@ -375,10 +386,14 @@ def _choose(tasks: Iterable[dict[str, Any]], report: ConvertReport, *, all_annot
         unusable: Counter[str] = Counter()
         for a in annotations:
             if a.get("was_cancelled"):
-                report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "cancelled", "was_cancelled"))
+                report.annotations.append(
+                    AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "cancelled", "was_cancelled")
+                )
                 unusable["cancelled"] += 1
             elif a.get("result") is not None and not isinstance(a.get("result"), list):
-                report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "broken", "result is not a list"))
+                report.annotations.append(
+                    AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), "broken", "result is not a list")
+                )
                 unusable["broken"] += 1
             else:
                 usable.append(a)
@@ -437,7 +452,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, schema: Schema, opts: ConvertOptions, report: ConvertReport) -> Doc:
+def build_doc(
+    doc: Doc,
+    task: dict[str, Any],
+    annotation: dict[str, Any],
+    *,
+    schema: Schema,
+    opts: ConvertOptions,
+    report: ConvertReport,
+) -> Doc:
     """Fill ``doc`` (the task text, tokenised, sentences set) from one annotation; every result goes into ``report``."""
     from spacy.tokens import Span
 
@@ -471,7 +494,9 @@ def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, sch
             continue
         labels = value.get("labels") if kind == "labels" else None
         if not labels or not isinstance(labels, list):
-            record = SpanRecord(task_id, ann_id, _plain(rid), "unknown", None, value.get("text"), value.get("start"), value.get("end"))
+            record = SpanRecord(
+                task_id, ann_id, _plain(rid), "unknown", None, value.get("text"), value.get("start"), value.get("end")
+            )
             _reject(
                 record,
                 f"unsupported result: type {kind!r} without labels" if kind != "labels"
@@ -482,12 +507,23 @@ def build_doc(doc: Doc, task: dict[str, Any], annotation: dict[str, Any], *, sch
             continue
         for label in labels:
             if not isinstance(label, str):
-                record = SpanRecord(task_id, ann_id, _plain(rid), "unknown", None, value.get("text"), value.get("start"), value.get("end"))
+                record = SpanRecord(
+                    task_id,
+                    ann_id,
+                    _plain(rid),
+                    "unknown",
+                    None,
+                    value.get("text"),
+                    value.get("start"),
+                    value.get("end"),
+                )
                 report.spans.append(record)
                 _reject(record, f"malformed result: label {label!r} is not a string")
                 continue
             layer = "entity" if label in entity_labels else "event" if label in event_labels else "unknown"
-            record = SpanRecord(task_id, ann_id, _plain(rid), layer, label, value.get("text"), value.get("start"), value.get("end"))
+            record = SpanRecord(
+                task_id, ann_id, _plain(rid), layer, label, value.get("text"), value.get("start"), value.get("end")
+            )
             report.spans.append(record)
             regions.setdefault(str(rid), []).append(record)
             if layer == "unknown":
@@ -566,7 +602,9 @@ def _resolve_overlaps(placed: list[_Placed], policy: OverlapPolicy) -> list[_Pla
         for p in placed:
             if id(p) in clashing:
                 others = [q.record.result_id for q in placed if q is not p and _overlaps(p, q)]
-                _reject(p.record, f"overlapping entity: overlaps result(s) {', '.join(map(str, others))} (policy reject)")
+                _reject(
+                    p.record, f"overlapping entity: overlaps result(s) {', '.join(map(str, others))} (policy reject)"
+                )
         return [p for p in placed if id(p) not in clashing]
     if policy == "longest":
         ranked = sorted(placed, key=lambda p: (-(p.span.end_char - p.span.start_char), p.span.start, p.order))
@@ -578,7 +616,10 @@ def _resolve_overlaps(placed: list[_Placed], policy: OverlapPolicy) -> list[_Pla
         if winner is None:
             kept.append(p)
         else:
-            _reject(p.record, f"overlapping entity: overlaps {winner.span.label_} {winner.span.text!r} (result {winner.record.result_id}, policy {policy})")
+            _reject(
+                p.record,
+                f"overlapping entity: overlaps {winner.span.label_} {winner.span.text!r} (result {winner.record.result_id}, policy {policy})",
+            )
     return kept
 
 
@@ -590,7 +631,11 @@ def _relations(
     items: list[dict[str, Any]],
     regions: dict[str, list[SpanRecord]],
     placed: dict[int, _Placed],
-    task_id: Any, ann_id: Any, schema: Schema, report: ConvertReport) -> list[dict[str, Any]]:
+    task_id: Any,
+    ann_id: Any,
+    schema: Schema,
+    report: ConvertReport,
+) -> list[dict[str, Any]]:
     """Relations as event → entity dicts; each relation result (per role label) is recorded."""
     roles = set(schema.relation_labels)
     out: list[dict[str, Any]] = []

@@ -76,7 +76,9 @@ class _Buffered:
 
     def error(self, msg: str, pos: int) -> json.JSONDecodeError:
         # positions count from the start of the file, as json.load's would
-        return json.JSONDecodeError(msg, self.buf, pos) if not self.consumed else _offset_error(msg, self.consumed + pos)
+        return (
+            json.JSONDecodeError(msg, self.buf, pos) if not self.consumed else _offset_error(msg, self.consumed + pos)
+        )
 
 
 def _offset_error(msg: str, pos: int) -> json.JSONDecodeError:
@@ -136,11 +138,16 @@ def iter_export(path: Path) -> Iterator[dict[str, Any]]:
                     raise not_an_export
                 yield task
     except FileNotFoundError as err:
-        raise InputError(f"Export {path} does not exist.", hint="Pass the path of a Label Studio JSON export, or run `treffpunkt annotate pull`.") from err
+        raise InputError(
+            f"Export {path} does not exist.",
+            hint="Pass the path of a Label Studio JSON export, or run `treffpunkt annotate pull`.",
+        ) from err
     except NotAJSONArray as err:
         raise not_an_export from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format.") from err
+        raise InputError(
+            f"Export {path} is not valid JSON: {err}", hint="Export the project again in Label Studio's JSON format."
+        ) from err
 
 
 def annotator_of(annotation: dict[str, Any]) -> str | None:

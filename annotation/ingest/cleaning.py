@@ -85,20 +85,200 @@ def normalize_line(line: str) -> str:
 # --- lexicons (generic German, not taken from any one page) ------------------------------------------------------
 
 STOPWORDS = frozenset(
-    """aber alle allem allen aller alles als also am an andere anderen auch auf aus bei beide beiden bereits bin bis
-    bisher bleiben bleibt da dabei damit dann darauf darum das dass dem den denen denn der deren des dessen die dies
-    diese diesem diesen dieser dieses doch dort du durch ein eine einem einen einer eines einig einige er es etwa
-    euch für gab gegen gewesen gibt hab habe haben hat hatte hatten hier hin hinter ich ihm ihn ihnen ihr ihre ihrem
-    ihren ihrer im immer in ins ist ja jedoch jetzt kann kein keine keinen können könne könnte man mehr mit muss
-    nach nicht noch nun nur ob oder ohne schon sehr sei seien sein seine seinem seinen seiner seit sich sie sind so
-    soll sollen sollte sollten sondern sowie über um und uns unter viel vom von vor war waren was weil weiter
-    weitere wenn werde werden wie wieder will wir wird wo wurde wurden zu zum zur zwar zwischen""".split()
+    [
+        "aber",
+        "alle",
+        "allem",
+        "allen",
+        "aller",
+        "alles",
+        "als",
+        "also",
+        "am",
+        "an",
+        "andere",
+        "anderen",
+        "auch",
+        "auf",
+        "aus",
+        "bei",
+        "beide",
+        "beiden",
+        "bereits",
+        "bin",
+        "bis",
+        "bisher",
+        "bleiben",
+        "bleibt",
+        "da",
+        "dabei",
+        "damit",
+        "dann",
+        "darauf",
+        "darum",
+        "das",
+        "dass",
+        "dem",
+        "den",
+        "denen",
+        "denn",
+        "der",
+        "deren",
+        "des",
+        "dessen",
+        "die",
+        "dies",
+        "diese",
+        "diesem",
+        "diesen",
+        "dieser",
+        "dieses",
+        "doch",
+        "dort",
+        "du",
+        "durch",
+        "ein",
+        "eine",
+        "einem",
+        "einen",
+        "einer",
+        "eines",
+        "einig",
+        "einige",
+        "er",
+        "es",
+        "etwa",
+        "euch",
+        "für",
+        "gab",
+        "gegen",
+        "gewesen",
+        "gibt",
+        "hab",
+        "habe",
+        "haben",
+        "hat",
+        "hatte",
+        "hatten",
+        "hier",
+        "hin",
+        "hinter",
+        "ich",
+        "ihm",
+        "ihn",
+        "ihnen",
+        "ihr",
+        "ihre",
+        "ihrem",
+        "ihren",
+        "ihrer",
+        "im",
+        "immer",
+        "in",
+        "ins",
+        "ist",
+        "ja",
+        "jedoch",
+        "jetzt",
+        "kann",
+        "kein",
+        "keine",
+        "keinen",
+        "können",
+        "könne",
+        "könnte",
+        "man",
+        "mehr",
+        "mit",
+        "muss",
+        "nach",
+        "nicht",
+        "noch",
+        "nun",
+        "nur",
+        "ob",
+        "oder",
+        "ohne",
+        "schon",
+        "sehr",
+        "sei",
+        "seien",
+        "sein",
+        "seine",
+        "seinem",
+        "seinen",
+        "seiner",
+        "seit",
+        "sich",
+        "sie",
+        "sind",
+        "so",
+        "soll",
+        "sollen",
+        "sollte",
+        "sollten",
+        "sondern",
+        "sowie",
+        "über",
+        "um",
+        "und",
+        "uns",
+        "unter",
+        "viel",
+        "vom",
+        "von",
+        "vor",
+        "war",
+        "waren",
+        "was",
+        "weil",
+        "weiter",
+        "weitere",
+        "wenn",
+        "werde",
+        "werden",
+        "wie",
+        "wieder",
+        "will",
+        "wir",
+        "wird",
+        "wo",
+        "wurde",
+        "wurden",
+        "zu",
+        "zum",
+        "zur",
+        "zwar",
+        "zwischen",
+    ]
 )
 
 # Words that address the site's visitor; "Sie"/"Ihr..." count only capitalised mid-sentence (formal address).
-_ADDRESS = frozenset("wir uns unser unsere unserer unseren unserem unseres du dich dir dein deine deinen deinem "
-                     "deiner deines euch euer eure".split())
-_FORMAL = frozenset("Sie Ihnen Ihr Ihre Ihren Ihrem Ihrer Ihres".split())
+_ADDRESS = frozenset(
+    [
+        "wir",
+        "uns",
+        "unser",
+        "unsere",
+        "unserer",
+        "unseren",
+        "unserem",
+        "unseres",
+        "du",
+        "dich",
+        "dir",
+        "dein",
+        "deine",
+        "deinen",
+        "deinem",
+        "deiner",
+        "deines",
+        "euch",
+        "euer",
+        "eure",
+    ]
+)
+_FORMAL = frozenset(["Sie", "Ihnen", "Ihr", "Ihre", "Ihren", "Ihrem", "Ihrer", "Ihres"])
 
 # Web-page furniture vocabulary. A weak signal: a hit only demotes a block by one class.
 _BOILERPLATE = re.compile(
@@ -155,8 +335,15 @@ class Paragraph:
     reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"index": self.index, "line": self.line, "text": self.text, "kept": self.kept, "class": self.cls,
-                "initial": self.initial, "reasons": list(self.reasons)}
+        return {
+            "index": self.index,
+            "line": self.line,
+            "text": self.text,
+            "kept": self.kept,
+            "class": self.cls,
+            "initial": self.initial,
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass
@@ -192,8 +379,10 @@ def _features(blocks: list[str], cfg: CleaningConfig) -> list[_Features]:
     folded = [b.casefold() for b in blocks]
     # A teaser title is printed twice around its summary: repetition within two blocks, not anywhere on the page
     # (a pull quote's attribution may well recur further down).
-    repeated = [any(0 <= j < len(blocks) and j != i and folded[j] == folded[i] for j in range(i - 2, i + 3))
-                for i in range(len(blocks))]
+    repeated = [
+        any(0 <= j < len(blocks) and j != i and folded[j] == folded[i] for j in range(i - 2, i + 3))
+        for i in range(len(blocks))
+    ]
 
     result = []
     for i, block in enumerate(blocks):
@@ -229,11 +418,24 @@ def _features(blocks: list[str], cfg: CleaningConfig) -> list[_Features]:
         if exclamations > cfg.max_exclamations:
             strong.append(f"{exclamations} exclamation marks")
         heading_like = (
-            0 < n <= cfg.heading_max_words and not sentence_end and not block.endswith((":", ",", ";"))
-            and (block[0].isupper() or block[0].isdigit() or block[0] in "\"„»")
+            0 < n <= cfg.heading_max_words
+            and not sentence_end
+            and not block.endswith((":", ",", ";"))
+            and (block[0].isupper() or block[0].isdigit() or block[0] in '"„»')
         )
-        result.append(_Features(n, stop, sentence_end, exclamations, address,
-                                len(_BOILERPLATE.findall(block)), heading_like, strong, media))
+        result.append(
+            _Features(
+                n,
+                stop,
+                sentence_end,
+                exclamations,
+                address,
+                len(_BOILERPLATE.findall(block)),
+                heading_like,
+                strong,
+                media,
+            )
+        )
     # Short non-sentence lines next to a photo credit are its caption ("Das Nato-Hauptquartier in Brüssel
     # (Archivbild)"); a caption may span several lines, so the group grows until no line joins it.
     grown = True
@@ -294,9 +496,12 @@ def _smooth(initial: list[str], media: list[bool]) -> list[str]:
         nxt = _neighbour(classes, i, 1, ignore_near_good=True, skip=media)
         if prev == nxt:
             classes[i] = prev
-        elif prev == BAD and _neighbour(classes, i, 1, ignore_near_good=False, skip=media) == NEAR_GOOD:
-            classes[i] = GOOD
-        elif nxt == BAD and _neighbour(classes, i, -1, ignore_near_good=False, skip=media) == NEAR_GOOD:
+        elif (
+            prev == BAD
+            and _neighbour(classes, i, 1, ignore_near_good=False, skip=media) == NEAR_GOOD
+            or nxt == BAD
+            and _neighbour(classes, i, -1, ignore_near_good=False, skip=media) == NEAR_GOOD
+        ):
             classes[i] = GOOD
         else:
             classes[i] = BAD
@@ -357,15 +562,24 @@ def clean_dump(raw: str, config: CleaningConfig | None = None) -> CleanResult:
             if classes[i] == GOOD:
                 p.reasons.append("heading after a photo caption (teaser card)")
             classes[i] = BAD
-        elif (classes[i] == BAD and f.heading_like and not f.strong and p.initial != BAD and not after_media
-              and i + 1 < len(paragraphs) and classes[i + 1] == GOOD):
+        elif (
+            classes[i] == BAD
+            and f.heading_like
+            and not f.strong
+            and p.initial != BAD
+            and not after_media
+            and i + 1 < len(paragraphs)
+            and classes[i + 1] == GOOD
+        ):
             classes[i] = "heading"
             p.reasons.append("heading before good text")
 
     kept = [c in (GOOD, "heading") for c in classes]
     # Photo credits and captions cost nothing: figures sit inside articles.
-    values = [len(b) if k else 0 if f.media else -(len(b) + cfg.region_block_cost)
-              for b, k, f in zip(blocks, kept, feats, strict=True)]
+    values = [
+        len(b) if k else 0 if f.media else -(len(b) + cfg.region_block_cost)
+        for b, k, f in zip(blocks, kept, feats, strict=True)
+    ]
     start, end = _main_region(values)
     for i, p in enumerate(paragraphs):
         p.cls = classes[i]
@@ -386,8 +600,10 @@ def clean_dump(raw: str, config: CleaningConfig | None = None) -> CleanResult:
     for i in run:
         paragraphs[i].kept, paragraphs[i].cls = True, "headline"
         paragraphs[i].reasons.append("headline above the main content")
-    title = next((paragraphs[i].text for i in run if feats[i].words >= cfg.headline_min_words),
-                 paragraphs[run[0]].text if run else "")
+    title = next(
+        (paragraphs[i].text for i in run if feats[i].words >= cfg.headline_min_words),
+        paragraphs[run[0]].text if run else "",
+    )
 
     # Closing line: an agency signature right after the article.
     if 0 < end < len(paragraphs) and _BYLINE.match(paragraphs[end].text) and feats[end].words <= 6:
@@ -402,7 +618,21 @@ def clean_dump(raw: str, config: CleaningConfig | None = None) -> CleanResult:
 
 _AGENCY_DATE = re.compile(r"\(\s*[A-Za-z/]{2,12}\s*,\s*(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\s*\)")
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d.]\d)")
-_MONTHS = ("januar jänner februar märz april mai juni juli august september oktober november dezember").split()
+_MONTHS = [
+    "januar",
+    "jänner",
+    "februar",
+    "märz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+]
 _MONTH_DATE = re.compile(r"(\d{1,2})\.\s*(" + "|".join(_MONTHS) + r")\s+(\d{4})", re.IGNORECASE)
 
 

@@ -114,9 +114,11 @@ def iter_articles(ws: Workspace) -> Iterator[Article]:
             try:
                 yield Article.model_validate_json(line)
             except ValidationError as err:
-                raise WorkspaceError(f"{path}:{number} is not a valid article: {err.errors()[0]['msg']}",
-                                     hint="Restore the file from version control or re-run `treffpunkt corpus "
-                                     "add` into a fresh workspace.") from err
+                raise WorkspaceError(
+                    f"{path}:{number} is not a valid article: {err.errors()[0]['msg']}",
+                    hint="Restore the file from version control or re-run `treffpunkt corpus "
+                    "add` into a fresh workspace.",
+                ) from err
 
 
 def load_articles(ws: Workspace) -> list[Article]:
@@ -127,9 +129,10 @@ def get_article(ws: Workspace, article_id: str) -> Article:
     for article in iter_articles(ws):
         if article.id == article_id:
             return article
-    raise ArticleNotFound(f"No article with id {article_id!r} in {ws.articles_path}.",
-                          hint="List ids with `treffpunkt corpus export | jq -r .id`, or add files with "
-                          "`treffpunkt corpus add PATH`.")
+    raise ArticleNotFound(
+        f"No article with id {article_id!r} in {ws.articles_path}.",
+        hint="List ids with `treffpunkt corpus export | jq -r .id`, or add files with `treffpunkt corpus add PATH`.",
+    )
 
 
 def save_articles(ws: Workspace, articles: Sequence[Article]) -> int:
@@ -154,7 +157,10 @@ def _read_all(paths: Sequence[Path], config: IngestConfig, progress: bool) -> tu
 
 
 def _build(
-    reads: list[FileRead], missing: list[Rejection], options: IngestOptions, config: IngestConfig,
+    reads: list[FileRead],
+    missing: list[Rejection],
+    options: IngestOptions,
+    config: IngestConfig,
     known_ids: set[str],
 ) -> tuple[list[Article], IngestReport, dict[str, FileSummary]]:
     """Articles for all acceptable new records (no clusters yet) and a report with every other outcome."""
@@ -174,31 +180,58 @@ def _build(
         summary = summaries.setdefault(str(rejection.path), FileSummary(path=str(rejection.path), kind="?"))
         reject(summary, rejection.path, rejection.reason)
     for read in reads:
-        summary = summaries.setdefault(str(read.path), FileSummary(path=str(read.path), kind=read.kind,
-                                                                   encoding=read.encoding))
+        summary = summaries.setdefault(
+            str(read.path), FileSummary(path=str(read.path), kind=read.kind, encoding=read.encoding)
+        )
         for rejection in read.rejections:
             reject(summary, rejection.path, rejection.reason, rejection.line)
         for record in read.records:
             article = _to_article(record, stamp)
             if len(record.text) < config.min_chars:
-                reject(summary, record.path, f"empty after cleaning ({len(record.text)} characters < "
-                       f"{config.min_chars})", record.line, record.notes)
+                reject(
+                    summary,
+                    record.path,
+                    f"empty after cleaning ({len(record.text)} characters < {config.min_chars})",
+                    record.line,
+                    record.notes,
+                )
                 continue
             if accepted is not None and article.language not in accepted:
-                reject(summary, record.path, f"language {article.language!r} not accepted "
-                       f"(--lang {','.join(sorted(accepted))}; use --lang any to accept all)", record.line,
-                       record.notes)
+                reject(
+                    summary,
+                    record.path,
+                    f"language {article.language!r} not accepted "
+                    f"(--lang {','.join(sorted(accepted))}; use --lang any to accept all)",
+                    record.line,
+                    record.notes,
+                )
                 continue
             if article.id in seen:
                 summary.duplicate += 1
-                report.items.append(ItemStatus(path=str(record.path), line=record.line, status="duplicate",
-                                               reason="same text already in the corpus", article_id=article.id,
-                                               title=article.title or None, notes=record.notes))
+                report.items.append(
+                    ItemStatus(
+                        path=str(record.path),
+                        line=record.line,
+                        status="duplicate",
+                        reason="same text already in the corpus",
+                        article_id=article.id,
+                        title=article.title or None,
+                        notes=record.notes,
+                    )
+                )
                 continue
             seen.add(article.id)
             articles.append(article)
-            report.items.append(ItemStatus(path=str(record.path), line=record.line, status="added",
-                                           article_id=article.id, title=article.title or None, notes=record.notes))
+            report.items.append(
+                ItemStatus(
+                    path=str(record.path),
+                    line=record.line,
+                    status="added",
+                    article_id=article.id,
+                    title=article.title or None,
+                    notes=record.notes,
+                )
+            )
     report.files = list(summaries.values())
     return articles, report, summaries
 
@@ -206,25 +239,42 @@ def _build(
 def _to_article(record: RawRecord, stamp: str) -> Article:
     identity = article_id(record.text)
     return Article(
-        id=identity, title=record.title, text=record.text, source=record.source, url=record.url,
-        published=record.published, language=_language(record.text) if record.text else None, cluster=identity,
-        origin=Origin(path=str(record.path.resolve()), kind=record.kind, line=record.line), meta=record.meta,
+        id=identity,
+        title=record.title,
+        text=record.text,
+        source=record.source,
+        url=record.url,
+        published=record.published,
+        language=_language(record.text) if record.text else None,
+        cluster=identity,
+        origin=Origin(path=str(record.path.resolve()), kind=record.kind, line=record.line),
+        meta=record.meta,
         added=stamp,
     )
 
 
-def _cluster(existing: list[Article], new: list[Article], config: IngestConfig, report: IngestReport,
-             summaries: dict[str, FileSummary]) -> list[Article]:
+def _cluster(
+    existing: list[Article],
+    new: list[Article],
+    config: IngestConfig,
+    report: IngestReport,
+    summaries: dict[str, FileSummary],
+) -> list[Article]:
     """Give new articles their near-duplicate cluster; mark the report items of those that joined one."""
     opts = config.dedup
     every = existing + new
     clusters = assign_clusters(
-        [a.text for a in every], [a.id for a in every], [a.cluster for a in existing] + [None] * len(new),
-        threshold=opts.threshold, num_perm=opts.num_perm, shingle_size=opts.shingle_size, seed=opts.seed,
+        [a.text for a in every],
+        [a.id for a in every],
+        [a.cluster for a in existing] + [None] * len(new),
+        threshold=opts.threshold,
+        num_perm=opts.num_perm,
+        shingle_size=opts.shingle_size,
+        seed=opts.seed,
     )
     by_id = {item.article_id: item for item in report.items if item.status == "added"}
     result = []
-    for article, cluster in zip(new, clusters[len(existing):], strict=True):
+    for article, cluster in zip(new, clusters[len(existing) :], strict=True):
         article = article.model_copy(update={"cluster": cluster})
         item = by_id[article.id]
         item.cluster = cluster
@@ -238,8 +288,9 @@ def _cluster(existing: list[Article], new: list[Article], config: IngestConfig, 
     return result
 
 
-def articles_from_paths(paths: Sequence[Path], *, options: IngestOptions | None = None,
-                        ws: Workspace | None = None) -> tuple[list[Article], IngestReport]:
+def articles_from_paths(
+    paths: Sequence[Path], *, options: IngestOptions | None = None, ws: Workspace | None = None
+) -> tuple[list[Article], IngestReport]:
     """Read and clean files into articles without touching any corpus (clusters within this batch only)."""
     options = options or IngestOptions()
     config = options.config or load_ingest_config(ws)

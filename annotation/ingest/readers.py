@@ -175,14 +175,22 @@ def _read_txt(text: str, result: FileRead, config: IngestConfig) -> None:
     if py3langid.classify(text[:5000])[0] != "de":
         # The classifier's features (stop words, reader address) are German; other texts are only normalised
         # and left to the language check.
-        result.records.append(RawRecord(text=normalize_text(text), path=result.path, kind="txt",
-                                        published=find_published(text), notes=["not German: not cleaned"]))
+        result.records.append(
+            RawRecord(
+                text=normalize_text(text),
+                path=result.path,
+                kind="txt",
+                published=find_published(text),
+                notes=["not German: not cleaned"],
+            )
+        )
         return
     cleaned = clean_dump(text, config.cleaning)
     result.cleaning = [p.to_dict() for p in cleaned.paragraphs]
     removed = len(cleaned.removed)
-    record = RawRecord(text=cleaned.text, path=result.path, kind="txt", title=cleaned.title,
-                       published=find_published(text))
+    record = RawRecord(
+        text=cleaned.text, path=result.path, kind="txt", title=cleaned.title, published=find_published(text)
+    )
     if removed:
         record.notes.append(f"removed {removed} of {len(cleaned.paragraphs)} lines as boilerplate")
     result.records.append(record)
@@ -200,25 +208,42 @@ def _read_html(text: str, result: FileRead, config: IngestConfig) -> None:
     title = normalize_text(data.get("title") or "")
     if title and not body.startswith(title):
         body = f"{title}\n\n{body}" if body else title  # annotators see (and may tag) the headline
-    result.records.append(RawRecord(
-        text=body, path=result.path, kind="html", title=title, url=data.get("url") or None,
-        published=(data.get("date") or None) or find_published(body), source=data.get("sitename") or None,
-    ))
+    result.records.append(
+        RawRecord(
+            text=body,
+            path=result.path,
+            kind="html",
+            title=title,
+            url=data.get("url") or None,
+            published=(data.get("date") or None) or find_published(body),
+            source=data.get("sitename") or None,
+        )
+    )
 
 
 def _str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _record(text: str, title: Any, *, path: Path, kind: str, line: int, url: Any, date: Any, source: Any,
-            meta: dict[str, str]) -> RawRecord:
+def _record(
+    text: str, title: Any, *, path: Path, kind: str, line: int, url: Any, date: Any, source: Any, meta: dict[str, str]
+) -> RawRecord:
     title_text = normalize_text(_str(title) or "")
     body = normalize_text(text)
     if title_text and not body.startswith(title_text):
         body = f"{title_text}\n\n{body}"
     published = _iso_date(_str(date)) or find_published(body)
-    return RawRecord(text=body, path=path, kind=kind, line=line, title=title_text, url=_str(url),
-                     published=published, source=_str(source), meta=meta)
+    return RawRecord(
+        text=body,
+        path=path,
+        kind=kind,
+        line=line,
+        title=title_text,
+        url=_str(url),
+        published=published,
+        source=_str(source),
+        meta=meta,
+    )
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -245,9 +270,19 @@ def _read_jsonl(text: str, result: FileRead, config: IngestConfig) -> None:
             result.rejections.append(Rejection(result.path, f"no string field {opts.text_field!r}", number))
             continue
         meta = {k: str(v) for k, v in row.items() if k not in known and v is not None}
-        result.records.append(_record(row[opts.text_field], row.get(opts.title_field), path=result.path,
-                                      kind="jsonl", line=number, url=row.get(opts.url_field),
-                                      date=row.get(opts.date_field), source=row.get(opts.source_field), meta=meta))
+        result.records.append(
+            _record(
+                row[opts.text_field],
+                row.get(opts.title_field),
+                path=result.path,
+                kind="jsonl",
+                line=number,
+                url=row.get(opts.url_field),
+                date=row.get(opts.date_field),
+                source=row.get(opts.source_field),
+                meta=meta,
+            )
+        )
 
 
 def _read_csv(text: str, result: FileRead, config: IngestConfig) -> None:
@@ -262,16 +297,29 @@ def _read_csv(text: str, result: FileRead, config: IngestConfig) -> None:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(columns):
-            result.rejections.append(Rejection(
-                result.path, f"expected {len(columns)} columns ({opts.separator.join(columns)}), got {len(values)}",
-                number))
+            result.rejections.append(
+                Rejection(
+                    result.path,
+                    f"expected {len(columns)} columns ({opts.separator.join(columns)}), got {len(values)}",
+                    number,
+                )
+            )
             continue
         row = dict(zip(columns, values, strict=True))
         if not row.get(opts.text_column, "").strip():
             result.rejections.append(Rejection(result.path, f"empty {opts.text_column!r} column", number))
             continue
         meta = {k: v for k, v in row.items() if k not in known}
-        result.records.append(_record(row[opts.text_column], row.get(opts.title_column), path=result.path,
-                                      kind="csv", line=number, url=row.get(opts.url_column),
-                                      date=row.get(opts.date_column), source=row.get(opts.source_column),
-                                      meta=meta))
+        result.records.append(
+            _record(
+                row[opts.text_column],
+                row.get(opts.title_column),
+                path=result.path,
+                kind="csv",
+                line=number,
+                url=row.get(opts.url_column),
+                date=row.get(opts.date_column),
+                source=row.get(opts.source_column),
+                meta=meta,
+            )
+        )

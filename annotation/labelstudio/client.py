@@ -46,8 +46,6 @@ class StudioRequestFailed(TreffpunktError):
     """Label Studio answered with an error (after retries, for server errors)."""
 
 
-
-
 @dataclass(frozen=True)
 class Connection:
     url: str
@@ -83,7 +81,6 @@ def connection(ws: Workspace) -> Connection:
 def _remembered_url(ws: Workspace) -> str | None:
     import json
 
-
     path = studio.state_path(ws)
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8")).get("url")
@@ -94,7 +91,12 @@ class Studio:
     """The SDK client plus our error mapping and retry policy. Use :meth:`call` for every request."""
 
     def __init__(
-        self, conn: Connection, *, timeout: float | None = None, attempts: int | None = None, backoff: float | None = None
+        self,
+        conn: Connection,
+        *,
+        timeout: float | None = None,
+        attempts: int | None = None,
+        backoff: float | None = None,
     ) -> None:
         from label_studio_sdk import LabelStudio
 
@@ -111,7 +113,9 @@ class Studio:
             max_retries=0,
         )
 
-    def call(self, fn: Callable[..., T], *args: Any, what: str = "request", idempotent: bool = True, **kwargs: Any) -> T:
+    def call(
+        self, fn: Callable[..., T], *args: Any, what: str = "request", idempotent: bool = True, **kwargs: Any
+    ) -> T:
         """Run one SDK call with bounded retries (timeouts, dropped connections, 5xx) and typed errors.
 
         ``idempotent=False`` (imports, creations) retries only failures where the server cannot have acted on the

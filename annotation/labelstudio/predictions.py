@@ -31,7 +31,10 @@ class PredictionReport:
     regions: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"regions": self.regions, "skipped": [{"layer": k[0], "label": k[1], "count": n} for k, n in sorted(self.skipped.items())]}
+        return {
+            "regions": self.regions,
+            "skipped": [{"layer": k[0], "label": k[1], "count": n} for k, n in sorted(self.skipped.items())],
+        }
 
 
 def utf16_offsets(text: str) -> list[int] | None:
@@ -47,7 +50,9 @@ def utf16_offsets(text: str) -> list[int] | None:
     return table
 
 
-def _region(rid: str, control: str, text: str, start: int, end: int, label: str, table: list[int] | None, score: float | None) -> dict[str, Any]:
+def _region(
+    rid: str, control: str, text: str, start: int, end: int, label: str, table: list[int] | None, score: float | None
+) -> dict[str, Any]:
     region: dict[str, Any] = {
         "id": rid,
         "from_name": control,
@@ -66,12 +71,18 @@ def _region(rid: str, control: str, text: str, start: int, end: int, label: str,
     return region
 
 
-def doc_to_prediction(doc: Doc, schema: Schema, *, model_version: str, report: PredictionReport | None = None) -> dict[str, Any]:
+def doc_to_prediction(
+    doc: Doc, schema: Schema, *, model_version: str, report: PredictionReport | None = None
+) -> dict[str, Any]:
     """One Label Studio prediction (``model_version``, ``score``, ``result``) for a processed Doc."""
     report = report if report is not None else PredictionReport()
     text = doc.text
     table = utf16_offsets(text)
-    entity_labels, event_labels, roles = set(schema.entity_labels), set(schema.event_labels), set(schema.relation_labels)
+    entity_labels, event_labels, roles = (
+        set(schema.entity_labels),
+        set(schema.event_labels),
+        set(schema.relation_labels),
+    )
     result: list[dict[str, Any]] = []
     by_span: dict[tuple[int, int, str], str] = {}  # (start, end, layer) -> region id, for relations
 
@@ -83,7 +94,7 @@ def doc_to_prediction(doc: Doc, schema: Schema, *, model_version: str, report: P
         result.append(_region(rid, ENTITY_TAG, text, ent.start_char, ent.end_char, ent.label_, table, None))
         by_span[(ent.start_char, ent.end_char, ENTITY_TAG)] = rid
 
-    event_spans = doc.spans["events"] if "events" in doc.spans else []
+    event_spans = doc.spans.get("events", [])
     span_scores = _span_scores(event_spans)
     if schema.events:
         for i, span in enumerate(event_spans):

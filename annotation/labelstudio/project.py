@@ -50,6 +50,7 @@ class SetupResult:
     #: (control, label) -> count of annotation regions using a label the new schema lacks.
     orphaned: dict[tuple[str, str], int] = field(default_factory=dict)
     forced: bool = False
+    overlap: int | None = None  # annotators per task, when this run set it
 
 
 def project_file(ws: Workspace) -> Path:
@@ -96,9 +97,9 @@ def find_project(studio: Studio, ws: Workspace, *, title: str | None = None) -> 
     """The workspace's project on this server: the remembered id if it still exists, else one with the title."""
     path = project_file(ws)
     remembered = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    if remembered and remembered.get("url") == studio.url and (title is None or remembered["title"] == title):
-        if _exists(studio, int(remembered["id"])):
-            return ProjectRef(int(remembered["id"]), remembered["title"], studio.url)
+    same = remembered and remembered.get("url") == studio.url and (title is None or remembered["title"] == title)
+    if same and _exists(studio, int(remembered["id"])):
+        return ProjectRef(int(remembered["id"]), remembered["title"], studio.url)
     wanted = title or (remembered["title"] if remembered else default_title(ws))
     found = studio.call(_find_by_title, studio, wanted, what="project search")
     if found is None:
@@ -158,14 +159,32 @@ def labels_in_use(studio: Studio, project_id: int) -> Counter[tuple[str, str]]:
 
 def orphaned_labels(schema: Schema, in_use: Counter[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Labels annotators used that the schema no longer has, per control tag."""
-    known = {ENTITY_TAG: set(schema.entity_labels), EVENT_TAG: set(schema.event_labels), RELATION_KEY: set(schema.relation_labels)}
+    known = {
+        ENTITY_TAG: set(schema.entity_labels),
+        EVENT_TAG: set(schema.event_labels),
+        RELATION_KEY: set(schema.relation_labels),
+    }
     return {key: n for key, n in sorted(in_use.items()) if key[1] not in known.get(key[0], set())}
 
 
 def setup(
-    ws: Workspace, *, schema_path: Path | None = None, force: bool = False, title: str | None = None, studio: Studio | None = None
+    ws: Workspace,
+    *,
+    schema_path: Path | None = None,
+    force: bool = False,
+    title: str | None = None,
+    overlap: int | None = None,
+    studio: Studio | None = None,
 ) -> SetupResult:
-    """Create the project, or update its labeling config; refuse to orphan annotations unless ``force``."""
+    """Create the project, or update its labeling config; refuse to orphan annotations unless ``force``.
+
+    ``overlap``: how many annotators label each task (Label Studio's ``maximum_annotations``, applied to all
+    tasks); set on a new or an existing project. None leaves it as it is.
+    """
+    if overlap is not None and overlap < 1:
+        raise TreffpunktError(
+            f"--overlap must be 1 or more (got {overlap}).", hint="Use 2 to have every task labelled twice."
+        )
     studio = studio or connect(ws)
     schema_path = Path(schema_path) if schema_path else ws.schema_path
     schema = load_schema(schema_path)
@@ -179,23 +198,35 @@ def setup(
             what="project creation",
         )  # fmt: skip
         ref = ProjectRef(int(created.id), title, studio.url)
-        _remember(ws, ref)
-        return SetupResult(ref, created=True, config_changed=True, schema_path=schema_path)
-    current = studio.call(studio.sdk.projects.get, ref.id, what="project lookup")
-    if (current.label_config or "").strip() == config.strip():
-        _remember(ws, ref)
-        return SetupResult(ref, created=False, config_changed=False, schema_path=schema_path)
-    orphaned = orphaned_labels(schema, labels_in_use(studio, ref.id))
-    if orphaned and not force:
-        listing = ", ".join(f"{label} ({control}: {n})" for (control, label), n in orphaned.items())
-        raise SchemaChangeRefused(
-            f"The schema {schema_path} lacks labels that existing annotations use: {listing}.",
-            hint="Keep those labels in the schema, relabel the annotations in Label Studio, "
-            "or pass --force to orphan them (the converter will then reject those spans, listed in its report).",
+        result = SetupResult(ref, created=True, config_changed=True, schema_path=schema_path)
+    elif (
+        studio.call(studio.sdk.projects.get, ref.id, what="project lookup").label_config or ""
+    ).strip() == config.strip():
+        result = SetupResult(ref, created=False, config_changed=False, schema_path=schema_path)
+    else:
+        orphaned = orphaned_labels(schema, labels_in_use(studio, ref.id))
+        if orphaned and not force:
+            listing = ", ".join(f"{label} ({control}: {n})" for (control, label), n in orphaned.items())
+            raise SchemaChangeRefused(
+                f"The schema {schema_path} lacks labels that existing annotations use: {listing}.",
+                hint="Keep those labels in the schema, relabel the annotations in Label Studio, "
+                "or pass --force to orphan them (the converter will then reject those spans, listed in its report).",
+            )
+        studio.call(studio.sdk.projects.update, ref.id, label_config=config, what="labeling config update")
+        result = SetupResult(
+            ref, created=False, config_changed=True, schema_path=schema_path, orphaned=orphaned, forced=bool(orphaned)
         )
-    studio.call(studio.sdk.projects.update, ref.id, label_config=config, what="labeling config update")
+    if overlap is not None:
+        studio.call(
+            studio.sdk.projects.update,
+            ref.id,
+            maximum_annotations=overlap,
+            overlap_cohort_percentage=100,
+            what="annotation overlap update",
+        )
+        result.overlap = overlap
     _remember(ws, ref)
-    return SetupResult(ref, created=False, config_changed=True, schema_path=schema_path, orphaned=orphaned, forced=bool(orphaned))
+    return result
 
 
 def ensure_view(studio: Studio, project: int, title: str, data: dict[str, Any]) -> tuple[int, bool]:
@@ -203,5 +234,7 @@ def ensure_view(studio: Studio, project: int, title: str, data: dict[str, Any]) 
     for existing in studio.call(studio.sdk.views.list, project=project, what="listing Data Manager views"):
         if (existing.data or {}).get("title") == title:
             return existing.id, False
-    created = studio.call(studio.sdk.views.create, project=project, data={"title": title, **data}, what=f"creating the view {title!r}")
+    created = studio.call(
+        studio.sdk.views.create, project=project, data={"title": title, **data}, what=f"creating the view {title!r}"
+    )
     return created.id, True

@@ -54,7 +54,9 @@ def export_path_for(ws: Workspace, title: str, *, now: datetime | None = None) -
 
 def snapshot(studio: Studio, project_id: int, *, timeout: float = 300.0) -> int:
     """Create an export snapshot and wait until the server finished it; returns its id."""
-    created = studio.call(studio.sdk.projects.exports.create, project_id, title="treffpunkt pull", what="export creation")
+    created = studio.call(
+        studio.sdk.projects.exports.create, project_id, title="treffpunkt pull", what="export creation"
+    )
     export_id = int(created.id)
     began = time.monotonic()
     status = getattr(created, "status", None)
@@ -106,7 +108,12 @@ def download(studio: Studio, project_id: int, export_id: int, target: Path) -> i
 
 
 def pull(
-    ws: Workspace, *, timeout: float = 300.0, convert: bool = True, schema: Schema | None = None, studio: Studio | None = None
+    ws: Workspace,
+    *,
+    timeout: float = 300.0,
+    convert: bool = True,
+    schema: Schema | None = None,
+    studio: Studio | None = None,
 ) -> PullResult:
     """Snapshot export → raw JSON + sha256 (atomic, immutable) → DocBins in the folder named after the export."""
     studio = studio or connect(ws)
@@ -122,9 +129,10 @@ def pull(
     atomic_write_text(sha_path, f"{digest}  {path.name}\n")
     result = PullResult(ref, path, sha_path, digest, tasks, export_id, time.perf_counter() - began)
     if convert:
-
         began = time.perf_counter()
-        options = load_convert_options(ws.config_path("convert.yaml")) if (default_config("convert.yaml")).exists() else None
+        options = (
+            load_convert_options(ws.config_path("convert.yaml")) if (default_config("convert.yaml")).exists() else None
+        )
         schema = schema or load_schema(ws.schema_path)
         result.converted = convert_export(path, schema=schema, out_dir=path.with_suffix(""), options=options)
         result.converted_dir = result.converted.out_dir

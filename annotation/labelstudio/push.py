@@ -106,7 +106,9 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def import_chunk(studio: Studio, project_id: int, tasks: list[dict[str, Any]]) -> int:
     """One bulk import request; returns the number of tasks the server created."""
     # idempotent=False: a lost answer must not import the chunk twice; a rerun of push fills in what is missing.
-    response = studio.call(studio.sdk.projects.import_tasks, project_id, request=tasks, what="task import", idempotent=False)
+    response = studio.call(
+        studio.sdk.projects.import_tasks, project_id, request=tasks, what="task import", idempotent=False
+    )
     count = getattr(response, "task_count", None)
     return int(count) if count is not None else len(tasks)
 
@@ -130,10 +132,16 @@ def push(
     """
     _check_options(order, batch_size)
     if model is not None and predictions is not None:
-        raise InputError("Give --model or --predictions, not both.", hint="--predictions FILE already names its model version.")
+        raise InputError(
+            "Give --model or --predictions, not both.", hint="--predictions FILE already names its model version."
+        )
     if order == "uncertainty" and model is None and predictions is None:
-        raise InputError("--order uncertainty needs --model (or --predictions): the order comes from the model's scores.")
-    precomputed = _FilePredictor.read(predictions) if predictions is not None else None  # bad file: fail before any request
+        raise InputError(
+            "--order uncertainty needs --model (or --predictions): the order comes from the model's scores."
+        )
+    precomputed = (
+        _FilePredictor.read(predictions) if predictions is not None else None
+    )  # bad file: fail before any request
     began = time.perf_counter()
     studio = studio or connect(ws)
     ref = require_project(studio, ws)
@@ -187,7 +195,9 @@ def push(
                 result.imported += pending[0].result()
                 bar.advance(job, pending[1])
         if nlp is not None:
-            result.predicted_existing = _predict_existing(studio, ref.id, set(present.values()), nlp, result, batch_size, bar)
+            result.predicted_existing = _predict_existing(
+                studio, ref.id, set(present.values()), nlp, result, batch_size, bar
+            )
     if nlp is not None:
         _show_version(studio, ref.id, result.model_version, uncertainty=order == "uncertainty")
     result.seconds = time.perf_counter() - began
@@ -253,20 +263,29 @@ class _FilePredictor:
 
         path = Path(path)
         if not path.exists():
-            raise InputError(f"No predictions file {path}.", hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
+            raise InputError(
+                f"No predictions file {path}.",
+                hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.",
+            )
         by_article: dict[str, dict[str, Any]] = {}
         try:
             for row in read_jsonl(path):
                 if not isinstance(row, dict) or "article_id" not in row or not isinstance(row.get("prediction"), dict):
-                    raise InputError(f"{path} is not a predictions file: a line lacks article_id or prediction.",
-                                     hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.")
+                    raise InputError(
+                        f"{path} is not a predictions file: a line lacks article_id or prediction.",
+                        hint="Write one with `treffpunkt annotate preannotate --model VERSION --out FILE`.",
+                    )
                 by_article[str(row["article_id"])] = row["prediction"]
         except ValueError as err:  # a line that is not JSON (InputError is not a ValueError)
-            raise InputError(f"{path} is not valid JSONL: {err}", hint="Write it with `treffpunkt annotate preannotate`.") from err
+            raise InputError(
+                f"{path} is not valid JSONL: {err}", hint="Write it with `treffpunkt annotate preannotate`."
+            ) from err
         versions = sorted({str(p.get("model_version", "")) for p in by_article.values()})
         if len(versions) != 1 or not versions[0]:
-            raise InputError(f"{path} holds predictions of {len(versions)} model versions ({', '.join(versions) or 'none'}); push needs exactly one.",
-                             hint="Write one file per model version.")
+            raise InputError(
+                f"{path} holds predictions of {len(versions)} model versions ({', '.join(versions) or 'none'}); push needs exactly one.",
+                hint="Write one file per model version.",
+            )
         return cls(by_article, versions[0])
 
     def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]:
@@ -307,7 +326,9 @@ def save_predictions(
 
         def rows() -> Iterator[dict[str, Any]]:
             for batch in chunks(corpus, batch_size):
-                for article, prediction in zip(batch, predictor([article_task_data(a) for a in batch], report), strict=True):
+                for article, prediction in zip(
+                    batch, predictor([article_task_data(a) for a in batch], report), strict=True
+                ):
                     yield {"article_id": article.id, "prediction": prediction}
                 bar.advance(job, len(batch))
 
@@ -357,12 +378,21 @@ def _task_model_versions(task: Any) -> set[str]:
     if isinstance(raw, str):
         raw = [v.strip() for v in raw.split(",")]
     versions = {str(v) for v in raw or [] if v}
-    versions |= {(p.get("model_version") if isinstance(p, dict) else getattr(p, "model_version", None)) for p in task.predictions or []}
+    versions |= {
+        (p.get("model_version") if isinstance(p, dict) else getattr(p, "model_version", None))
+        for p in task.predictions or []
+    }
     return versions
 
 
 def _predict_existing(
-    studio: Studio, project_id: int, task_ids: set[int] | None, nlp: _Predictor, result: PushResult, batch_size: int, bar: Any
+    studio: Studio,
+    project_id: int,
+    task_ids: set[int] | None,
+    nlp: _Predictor,
+    result: PushResult,
+    batch_size: int,
+    bar: Any,
 ) -> int:
     """Predictions for tasks (``task_ids``; None = all in the project) lacking one of this model version; one request per chunk."""
     if task_ids is not None and not task_ids:
@@ -387,7 +417,13 @@ def _predict_existing(
                 predictions.append({"task": task_id, **prediction})
         if predictions:
             # like task imports: a lost answer must not attach the predictions twice; a rerun adds only what is missing
-            studio.call(studio.sdk.projects.import_predictions, project_id, request=predictions, what="predictions import", idempotent=False)
+            studio.call(
+                studio.sdk.projects.import_predictions,
+                project_id,
+                request=predictions,
+                what="predictions import",
+                idempotent=False,
+            )
             result.requests += 1
         done += len(predictions)
         bar.advance(job, len(batch))
@@ -421,7 +457,9 @@ def import_annotated_tasks(
     for task in tasks:
         article_id = str((task.get("data") or {}).get("article_id", ""))
         if not article_id:
-            raise InputError("A task to import has no data.article_id.", hint="Every task needs data.article_id (its identity).")
+            raise InputError(
+                "A task to import has no data.article_id.", hint="Every task needs data.article_id (its identity)."
+            )
         if article_id in present or article_id in seen:
             result.already_present += 1
             continue

@@ -11,6 +11,7 @@ Only the URL with the password masked is ever printed or written elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -42,7 +43,15 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SQLITE = "sqlite"
 #: Label Studio reads each setting as LABEL_STUDIO_<NAME>, HEARTEX_<NAME> or <NAME> (first wins), so stale prefixed
 #: values in the caller's environment would silently override ours: they are removed before the server starts.
-_DB_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
+_DB_SETTINGS = (
+    "DJANGO_DB",
+    "DATABASE_NAME",
+    "POSTGRE_NAME",
+    "POSTGRE_USER",
+    "POSTGRE_PASSWORD",
+    "POSTGRE_HOST",
+    "POSTGRE_PORT",
+)
 
 
 class StudioError(TreffpunktError):
@@ -119,10 +128,13 @@ def parse_database_url(url: str) -> Database:
     try:
         port = parts.port or 5432
     except ValueError as err:
-        raise StudioError("The database URL has an invalid port.", hint="Use postgresql://USER:PASSWORD@HOST:5432/DATABASE.") from err
+        raise StudioError(
+            "The database URL has an invalid port.", hint="Use postgresql://USER:PASSWORD@HOST:5432/DATABASE."
+        ) from err
     if not name or not parts.username:
         raise StudioError(
-            "The database URL needs a user and a database name.", hint="Use postgresql://USER:PASSWORD@HOST:PORT/DATABASE."
+            "The database URL needs a user and a database name.",
+            hint="Use postgresql://USER:PASSWORD@HOST:PORT/DATABASE.",
         )
     host = query.get("host", [None])[0] or parts.hostname or "localhost"
     return Database(
@@ -177,7 +189,8 @@ def check_database(db: Database, *, timeout: int = 10) -> None:
         import psycopg  # Label Studio's own PostgreSQL driver (a dependency of label-studio)
     except ImportError as err:
         raise StudioError(
-            "The PostgreSQL driver (psycopg) is not installed.", hint="Reinstall the project's dependencies (`make install`)."
+            "The PostgreSQL driver (psycopg) is not installed.",
+            hint="Reinstall the project's dependencies (`make install`).",
         ) from err
     kwargs: dict[str, object] = {
         "dbname": db.name, "user": db.user, "host": db.host, "port": db.port, "connect_timeout": timeout,
@@ -256,7 +269,11 @@ def _ensure_credentials(ws: Workspace) -> Credentials:
         os.chmod(credentials_path(ws), 0o600)
         return existing
     creds = Credentials(username=ADMIN_EMAIL, password=secrets.token_urlsafe(18), token=secrets.token_hex(20))
-    write_json(credentials_path(ws), {"username": creds.username, "password": creds.password, "token": creds.token}, perms=0o600)
+    write_json(
+        credentials_path(ws),
+        {"username": creds.username, "password": creds.password, "token": creds.token},
+        perms=0o600,
+    )
     return creds
 
 
@@ -337,7 +354,9 @@ def status(ws: Workspace) -> StudioStatus:
     }
     if not state or not _alive(int(state["pid"])) or not healthy(state["url"]):
         return StudioStatus(running=False, **common)
-    return StudioStatus(running=True, url=state["url"], pid=int(state["pid"]), host=state["host"], port=int(state["port"]), **common)
+    return StudioStatus(
+        running=True, url=state["url"], pid=int(state["pid"]), host=state["host"], port=int(state["port"]), **common
+    )
 
 
 def start(
@@ -369,7 +388,13 @@ def start(
             return StudioStatus(**{**current.__dict__, "reused": True})
         # A server of ours is up but not (yet) healthy: don't start a second one on the same database.
         return _wait_healthy(
-            ws, int(state["pid"]), state["url"], host=state["host"], port=int(state["port"]), timeout=timeout, database=running_on
+            ws,
+            int(state["pid"]),
+            state["url"],
+            host=state["host"],
+            port=int(state["port"]),
+            timeout=timeout,
+            database=running_on,
         )
     if db is not None:
         check_database(db)
@@ -508,7 +533,5 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

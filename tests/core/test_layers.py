@@ -14,7 +14,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 #: Source folder of each installed package (pyproject's package-dir mapping).
-ROOTS = {"treffpunkt": REPO / "treffpunkt", "treffpunkt.annotation": REPO / "annotation", "treffpunkt.training": REPO / "training"}
+ROOTS = {
+    "treffpunkt": REPO / "treffpunkt",
+    "treffpunkt.annotation": REPO / "annotation",
+    "treffpunkt.training": REPO / "training",
+}
 LAYERS = ["treffpunkt.core", "treffpunkt.annotation", "treffpunkt.training", "treffpunkt.demo", "treffpunkt.cli"]
 LAZY_ALLOWED = ("treffpunkt.cli",)
 
@@ -62,7 +66,9 @@ def imports_of(module: str, path: Path) -> list[tuple[str, int, bool]]:
             elif isinstance(child, ast.ImportFrom):
                 base = child.module or ""
                 if child.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - child.level + 1] + ([base] if base else []))
+                    base = ".".join(
+                        package.split(".")[: len(package.split(".")) - child.level + 1] + ([base] if base else [])
+                    )
                 if _own(base):
                     for alias in child.names:
                         sub = f"{base}.{alias.name}"
@@ -76,7 +82,11 @@ def imports_of(module: str, path: Path) -> list[tuple[str, int, bool]]:
 
 def test_layers_every_module_has_a_layer():
     assert len(MODULES) > 40
-    assert [m for m in MODULES if m != "treffpunkt" and layer(m) is None and not m.startswith(("treffpunkt.configs", "treffpunkt.corpus"))] == []
+    assert [
+        m
+        for m in MODULES
+        if m != "treffpunkt" and layer(m) is None and not m.startswith(("treffpunkt.configs", "treffpunkt.corpus"))
+    ] == []
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
@@ -84,14 +94,18 @@ def test_layers_no_upward_import(module):
     mine = layer(module)
     if mine is None:
         return
-    upward = [f"line {line}: {name}" for name, line, _ in imports_of(module, MODULES[module]) if (layer(name) or 0) > mine]
+    upward = [
+        f"line {line}: {name}" for name, line, _ in imports_of(module, MODULES[module]) if (layer(name) or 0) > mine
+    ]
     assert upward == [], f"{module} imports a higher layer ({' → '.join(LAYERS)})"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith(LAZY_ALLOWED)))
 def test_layers_own_imports_at_module_level(module):
     # a module importing itself inside a function (a Dask plugin reaching the worker's copy) is no hidden dependency
-    hidden = [f"line {line}: {name}" for name, line, top in imports_of(module, MODULES[module]) if not top and name != module]
+    hidden = [
+        f"line {line}: {name}" for name, line, top in imports_of(module, MODULES[module]) if not top and name != module
+    ]
     assert hidden == [], f"{module} imports our own modules inside functions; move them to the top"
 
 
@@ -106,7 +120,7 @@ def test_layers_no_import_cycles():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(" → ".join([*stack[stack.index(nxt):], nxt]))
+                cycles.append(" → ".join([*stack[stack.index(nxt) :], nxt]))
             elif nxt not in state:
                 walk(nxt, [*stack, nxt])
         state[node] = 2

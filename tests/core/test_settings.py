@@ -11,7 +11,8 @@ def test_settings_read_the_workspace_env_file(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     ws = Workspace(tmp_path)
     (tmp_path / ".env").write_text(
-        "LABEL_STUDIO_URL=http://127.0.0.1:9999\nLABEL_STUDIO_API_KEY=secret-token\nWANDB_PROJECT=team\n", encoding="utf-8"
+        "LABEL_STUDIO_URL=http://127.0.0.1:9999\nLABEL_STUDIO_API_KEY=secret-token\nWANDB_PROJECT=team\n",
+        encoding="utf-8",
     )
     conf = settings(ws)
     assert conf.label_studio_url == "http://127.0.0.1:9999"

@@ -42,12 +42,21 @@ def test_tracking_sanitize_drops_paths_and_secrets():
         "nested": [{"password": "p"}, "/abs/file", "rel"],
     }
     clean = sanitize(config)
-    assert clean == {"training": {"max_steps": 5, "dev_corpus": "corpora.dev"}, "initialize": {"vectors": None}, "nested": [{}, "rel"]}
+    assert clean == {
+        "training": {"max_steps": 5, "dev_corpus": "corpora.dev"},
+        "initialize": {"vectors": None},
+        "nested": [{}, "rel"],
+    }
 
 
 @pytest.mark.parametrize(
     ("env", "expected"),
-    [({}, "offline"), ({"WANDB_API_KEY": "k"}, "online"), ({"WANDB_MODE": "disabled", "WANDB_API_KEY": "k"}, "disabled"), ({"WANDB_MODE": "dryrun"}, "offline")],
+    [
+        ({}, "offline"),
+        ({"WANDB_API_KEY": "k"}, "online"),
+        ({"WANDB_MODE": "disabled", "WANDB_API_KEY": "k"}, "disabled"),
+        ({"WANDB_MODE": "dryrun"}, "offline"),
+    ],
 )
 def test_tracking_mode_from_environment(monkeypatch, env, expected):
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
@@ -76,19 +85,39 @@ def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path)
     monkeypatch.setenv("WANDB_DIR", str(wandb_dir))
     monkeypatch.setenv("WANDB_API_KEY", FAKE_WANDB_KEY)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", FAKE_LS_KEY)
-    result = train(ws, config="fast", data=training_data, overrides={"training.max_steps": 20, "training.eval_frequency": 10})
+    result = train(
+        ws, config="fast", data=training_data, overrides={"training.max_steps": 20, "training.eval_frequency": 10}
+    )
     runs = list(wandb_dir.glob("wandb/offline-run-*"))
     assert len(runs) == 1 and result.wandb_path == str(runs[0])
     records = list(_records(next(runs[0].glob("run-*.wandb"))))
-    config = {u.key: json.loads(u.value_json) for r in records if r.WhichOneof("record_type") == "run" for u in r.run.config.update}
+    config = {
+        u.key: json.loads(u.value_json)
+        for r in records
+        if r.WhichOneof("record_type") == "run"
+        for u in r.run.config.update
+    }
     assert {"training", "components", "nlp"} <= set(config) and "paths" not in config
     config_text = json.dumps(config)
     for secret in (FAKE_WANDB_KEY, FAKE_LS_KEY, str(training_data), str(tmp_path)):
         assert secret not in config_text
     everything = b"".join(p.read_bytes() for p in runs[0].rglob("*") if p.is_file())
     assert FAKE_WANDB_KEY.encode() not in everything and FAKE_LS_KEY.encode() not in everything
-    summary = {u.key or "/".join(u.nested_key) for r in records if r.WhichOneof("record_type") == "summary" for u in r.summary.update}
-    for key in ("score", "dev/ents_f", "dev/events_f", "final/dev/ents_f", "final/dev/events_macro_f", "final/test/ents_f", "final/test/events_f"):
+    summary = {
+        u.key or "/".join(u.nested_key)
+        for r in records
+        if r.WhichOneof("record_type") == "summary"
+        for u in r.summary.update
+    }
+    for key in (
+        "score",
+        "dev/ents_f",
+        "dev/events_f",
+        "final/dev/ents_f",
+        "final/dev/events_macro_f",
+        "final/test/ents_f",
+        "final/test/events_f",
+    ):
         assert key in summary, key
     artifacts = {(r.artifact.type, r.artifact.name) for r in records if r.WhichOneof("record_type") == "artifact"}
     assert ("model", result.version) in artifacts and ("dataset", f"data-{training_data.name}") in artifacts

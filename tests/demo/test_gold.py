@@ -88,8 +88,10 @@ def test_gold_spans_align_to_tokens(export):
 
 def test_gold_entity_layer_has_no_overlaps(export):
     for task in export:
-        spans = sorted((r["value"]["start"], r["value"]["end"]) for r in _regions(task).values() if r["from_name"] == ENTITY_TAG)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        spans = sorted(
+            (r["value"]["start"], r["value"]["end"]) for r in _regions(task).values() if r["from_name"] == ENTITY_TAG
+        )
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert end <= start, (task["meta"], spans)
 
 
@@ -156,9 +158,26 @@ _TEXT = "Merkel traf Macron in Paris. Merkel sprach am Montag mit Putin."
         ({"entities": [["Merkel", "PER", 2]]}, "occurrence 2"),
         ({"entities": [["Macron in Paris", "PER"], ["Paris", "GPE"]]}, "overlaps"),
         ({"entities": [["Paris", "CITY"]]}, "not an entity label"),
-        ({"entities": [["Putin", "PER"]], "events": [{"id": "e", "text": "sprach", "label": "CONSULT", "time": ["Putin"]}]}, "no actor"),
-        ({"entities": [], "events": [{"id": "e", "text": "traf", "label": "CONSULT", "participant": ["Macron"]}]}, "not an annotated entity"),
-        ({"entities": [["Merkel", "PER", "all"]], "events": [{"id": "e", "text": "traf", "label": "CONSULT", "participant": ["Merkel"], "role": ["Merkel"]}]}, "unknown keys"),
+        (
+            {
+                "entities": [["Putin", "PER"]],
+                "events": [{"id": "e", "text": "sprach", "label": "CONSULT", "time": ["Putin"]}],
+            },
+            "no actor",
+        ),
+        (
+            {"entities": [], "events": [{"id": "e", "text": "traf", "label": "CONSULT", "participant": ["Macron"]}]},
+            "not an annotated entity",
+        ),
+        (
+            {
+                "entities": [["Merkel", "PER", "all"]],
+                "events": [
+                    {"id": "e", "text": "traf", "label": "CONSULT", "participant": ["Merkel"], "role": ["Merkel"]}
+                ],
+            },
+            "unknown keys",
+        ),
     ],
 )
 def test_gold_spec_errors_are_loud(schema, spec, message):
@@ -169,8 +188,15 @@ def test_gold_spec_errors_are_loud(schema, spec, message):
 
 def test_gold_spec_resolves_nearest_and_optional(schema):
     spec = {
-        "entities": [["Merkel", "PER", "all"], ["Putin", "PER"], ["Montag", "DATE"], {"text": "Scholz", "label": "PER", "optional": True}],
-        "events": [{"id": "call", "text": "sprach", "label": "CONSULT", "participant": ["Merkel", "Putin"], "time": ["Montag"]}],
+        "entities": [
+            ["Merkel", "PER", "all"],
+            ["Putin", "PER"],
+            ["Montag", "DATE"],
+            {"text": "Scholz", "label": "PER", "optional": True},
+        ],
+        "events": [
+            {"id": "call", "text": "sprach", "label": "CONSULT", "participant": ["Merkel", "Putin"], "time": ["Montag"]}
+        ],
     }
     gold = resolve_seed("t.txt", {"text": _TEXT}, spec, schema, spacy.blank("de"))
     merkel = [e for _, role, e in gold.relations if e.text == "Merkel"]

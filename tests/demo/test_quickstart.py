@@ -15,7 +15,9 @@ from treffpunkt.core.workspace import Workspace
 pytestmark = [pytest.mark.studio, pytest.mark.slow]
 
 
-def test_quickstart_runs_whole_loop_and_reruns_without_duplicates(studio_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_runs_whole_loop_and_reruns_without_duplicates(
+    studio_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from treffpunkt.demo.quickstart import quickstart
 
     monkeypatch.setenv("WANDB_MODE", "offline")
@@ -29,15 +31,25 @@ def test_quickstart_runs_whole_loop_and_reruns_without_duplicates(studio_ws: Wor
     tasks = list(studio.sdk.tasks.list(project=project_id, fields="all"))
     assert len(tasks) == 5
     assert all(task.predictions for task in tasks)
-    versions = {pred["model_version"] if isinstance(pred, dict) else pred.model_version for task in tasks for pred in task.predictions}
+    versions = {
+        pred["model_version"] if isinstance(pred, dict) else pred.model_version
+        for task in tasks
+        for pred in task.predictions
+    }
     assert trained.version in versions
 
     evaluation = json.loads(Path(first.steps["evaluate"].report_path).read_text())
     assert "ents_f" in json.dumps(evaluation)
     assert trained.wandb_path and Path(trained.wandb_path).is_dir()
     loaded = subprocess.run(
-        [sys.executable, "-c", f"import spacy; nlp = spacy.load({str(trained.path)!r}); print(len(nlp('Stoltenberg traf Biden in Washington.').ents) >= 0)"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            f"import spacy; nlp = spacy.load({str(trained.path)!r}); print(len(nlp('Stoltenberg traf Biden in Washington.').ents) >= 0)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert loaded.returncode == 0 and "True" in loaded.stdout, loaded.stderr
 

@@ -63,7 +63,9 @@ def test_secrets_search_finds_secret_split_across_wandb_blocks(tmp_path: Path) -
 
 @pytest.mark.studio
 @pytest.mark.slow
-def test_secrets_quickstart_leaks_no_token_or_key(studio, studio_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_quickstart_leaks_no_token_or_key(
+    studio, studio_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wandb_key = secrets.token_hex(20)  # the shape of a real wandb API key (40 hex characters)
     home, tmp, wandb_dirs = tmp_path / "home", tmp_path / "tmp", tmp_path / "wandb-home"
     for folder in (home, tmp, wandb_dirs):
@@ -100,7 +102,9 @@ def test_secrets_quickstart_leaks_no_token_or_key(studio, studio_ws: Workspace, 
     credentials = studio_mod.credentials_path(server_ws)
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600, oct(credentials.stat().st_mode)
     # the search finds a secret where one is: the token in the credentials file
-    assert ("label studio token", credentials) in _hits([credentials.parent], {"label studio token": studio.token.encode()}, skip=set())
+    assert ("label studio token", credentials) in _hits(
+        [credentials.parent], {"label studio token": studio.token.encode()}, skip=set()
+    )
     database = {p.resolve() for p in studio_mod.data_dir(server_ws).glob("label_studio.sqlite3*")}
     assert database, "the server's database was not where expected: the skip list would skip nothing"
 

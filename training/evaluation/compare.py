@@ -63,7 +63,9 @@ class LabelRow:
     label: str
     support: int
     scores: dict[str, dict[str, float]]  # version -> p, r, f, tp, fp, fn, f_low, f_high
-    deltas: dict[str, dict[str, Any]] = field(default_factory=dict)  # version (not the first) -> delta, low, high, significant
+    deltas: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # version (not the first) -> delta, low, high, significant
 
 
 @dataclass
@@ -175,18 +177,24 @@ def training_overlap(model_dir: Path, gold_docs: Sequence[Any], vocab: Any) -> l
     record = read_meta(model_dir).get("treffpunkt", {}).get("data", {})
     folder = Path(record.get("folder") or "")
     if not record.get("folder"):
-        raise TrainingOverlap(f"{model_dir.name} does not record the data it was trained on: cannot rule out overlap with the gold docs.",
-                              hint="Pass --allow-overlap to compare anyway (its scores may be optimistic).")
+        raise TrainingOverlap(
+            f"{model_dir.name} does not record the data it was trained on: cannot rule out overlap with the gold docs.",
+            hint="Pass --allow-overlap to compare anyway (its scores may be optimistic).",
+        )
     seen: list[Any] = []
     for name in TRAINED_ON:
         path = folder / name
         if not path.exists():
-            raise TrainingOverlap(f"{model_dir.name} was trained on {path}, which no longer exists: cannot rule out overlap.",
-                                  hint="Restore that export folder, or pass --allow-overlap to compare anyway.")
+            raise TrainingOverlap(
+                f"{model_dir.name} was trained on {path}, which no longer exists: cannot rule out overlap.",
+                hint="Restore that export folder, or pass --allow-overlap to compare anyway.",
+            )
         expected = record.get("docbins", {}).get(name)
         if expected and sha256_file(path) != expected:
-            raise TrainingOverlap(f"{path} changed since {model_dir.name} was trained on it (sha256 differs from meta.json).",
-                                  hint="Convert the export again into a fresh folder, or pass --allow-overlap to compare anyway.")
+            raise TrainingOverlap(
+                f"{path} changed since {model_dir.name} was trained on it (sha256 differs from meta.json).",
+                hint="Convert the export again into a fresh folder, or pass --allow-overlap to compare anyway.",
+            )
         seen.extend(read_docbin(path, vocab))
     return overlapping_docs(gold_docs, seen)
 
@@ -211,7 +219,9 @@ def _items(layer: str, gold: Any, pred: Any, roles: Sequence[Any] | None) -> dic
     matched, unmatched, missed = match_role_pairs(gold_pairs(gold), roles or [])
     for kind, group in (("tp", matched), ("fp", unmatched), ("fn", missed)):
         for r in group:
-            out.setdefault(r.role, {"tp": [], "fp": [], "fn": []})[kind].append((r.arg_start, r.arg_end, r.role, r.event_label, r.arg_label))
+            out.setdefault(r.role, {"tp": [], "fp": [], "fn": []})[kind].append(
+                (r.arg_start, r.arg_end, r.role, r.event_label, r.arg_label)
+            )
     return out
 
 
@@ -239,7 +249,6 @@ def compare_docs(
     """
     import numpy as np
 
-
     versions = list(predicted)
     if not versions:
         raise InputError("Nothing to compare: no versions given.", hint="Name at least one model version.")
@@ -254,9 +263,19 @@ def compare_docs(
 
     # items[v][layer][i] = label -> {tp, fp, fn}
     role_lists = {v: (roles or {}).get(v) or [None] * n for v in versions}
-    items = {v: {layer: [_items(layer, g, p, role_lists[v][i] if layer == "roles" else None)
-                         for i, (g, p) in enumerate(zip(gold_docs, predicted[v], strict=True))] for layer in layers} for v in versions}
-    labels = {layer: sorted({lab for v in versions for per_doc in items[v][layer] for lab in per_doc}) for layer in layers}
+    items = {
+        v: {
+            layer: [
+                _items(layer, g, p, role_lists[v][i] if layer == "roles" else None)
+                for i, (g, p) in enumerate(zip(gold_docs, predicted[v], strict=True))
+            ]
+            for layer in layers
+        }
+        for v in versions
+    }
+    labels = {
+        layer: sorted({lab for v in versions for per_doc in items[v][layer] for lab in per_doc}) for layer in layers
+    }
 
     # counts[v][layer]: array [n_docs, n_labels + 1 (micro), 3]
     counts: dict[str, dict[str, Any]] = {}
@@ -301,7 +320,12 @@ def compare_docs(
             for v in versions[1:]:
                 diff = boot_f[v][layer][:, j] - boot_f[base][layer][:, j]
                 lo, hi = (float(x) for x in np.percentile(diff, [2.5, 97.5]))
-                row.deltas[v] = {"delta": scores[v]["f"] - scores[base]["f"], "low": lo, "high": hi, "significant": bool(n > 1 and (lo > 0 or hi < 0))}
+                row.deltas[v] = {
+                    "delta": scores[v]["f"] - scores[base]["f"],
+                    "low": lo,
+                    "high": hi,
+                    "significant": bool(n > 1 and (lo > 0 or hi < 0)),
+                }
             rows.append(row)
 
     errors: dict[str, dict[str, dict[str, dict[str, list[dict[str, Any]]]]]] = {}
@@ -321,7 +345,9 @@ def compare_docs(
     return Comparison(versions, n, n_boot, seed, rows, errors, found[:max_examples], len(found), confusion, doc_ids)
 
 
-def disagreements(gold_docs: Sequence[Any], predicted: Mapping[str, Sequence[Any]], doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+def disagreements(
+    gold_docs: Sequence[Any], predicted: Mapping[str, Sequence[Any]], doc_ids: Sequence[str]
+) -> list[dict[str, Any]]:
     """Gold sentences where the versions' entities or event labels differ, with gold and each version's view.
 
     Offsets in each view are relative to the sentence. Events count for a sentence when they start inside it.
@@ -338,12 +364,16 @@ def disagreements(gold_docs: Sequence[Any], predicted: Mapping[str, Sequence[Any
             s = sent.start_char + len(raw) - len(raw.lstrip())
             e = max(s, sent.end_char - (len(raw) - len(raw.rstrip())))
             views = {
-                k: {"ents": [[a - s, b - s, lab] for a, b, lab in ents[k] if a >= s and b <= e],
-                    "events": sorted({lab for a, _, lab in events[k] if sent.start_char <= a < sent.end_char})}
+                k: {
+                    "ents": [[a - s, b - s, lab] for a, b, lab in ents[k] if a >= s and b <= e],
+                    "events": sorted({lab for a, _, lab in events[k] if sent.start_char <= a < sent.end_char}),
+                }
                 for k in docs
             }
             if len({repr(views[v]) for v in versions}) > 1:
-                out.append({"doc": doc_ids[i], "doc_index": i, "start": s, "end": e, "text": gold.text[s:e], "views": views})
+                out.append(
+                    {"doc": doc_ids[i], "doc_index": i, "start": s, "end": e, "text": gold.text[s:e], "views": views}
+                )
     return out
 
 
@@ -361,7 +391,6 @@ def _unique_names(paths: Sequence[Path]) -> list[str]:
 def find_curves(ws: Workspace, model_dirs: Sequence[Path]) -> list[Path]:
     """Learning-curve reports (``treffpunkt train-curve``) for the compared versions' data, or inside their folders."""
     import json
-
 
     folders = {read_meta(d).get("treffpunkt", {}).get("data", {}).get("folder") for d in model_dirs} - {None}
     found = [p for d in model_dirs for p in sorted(d.glob("*curve*.json"))]
@@ -396,7 +425,10 @@ def compare(
     import spacy
 
     if not versions:
-        raise InputError("Nothing to compare.", hint="Name two or more model versions: `treffpunkt compare quickstart-001 quickstart-002`.")
+        raise InputError(
+            "Nothing to compare.",
+            hint="Name two or more model versions: `treffpunkt compare quickstart-001 quickstart-002`.",
+        )
     if split not in SPLITS:
         raise InputError(f"Unknown split {split!r}.", hint=f"Use one of {', '.join(SPLITS)}.")
     dirs = [resolve(ws, v) for v in versions]
@@ -406,7 +438,10 @@ def compare(
     vocab = spacy.blank(schema.language).vocab
     gold = read_docbin(folder / f"{split}.spacy", vocab)
     if not gold:
-        raise InputError(f"{folder / f'{split}.spacy'} holds no documents.", hint="Pass --data DIR of an export whose split has documents.")
+        raise InputError(
+            f"{folder / f'{split}.spacy'} holds no documents.",
+            hint="Pass --data DIR of an export whose split has documents.",
+        )
 
     warnings: list[str] = []
     overlap: dict[str, list[str]] = {}
@@ -424,11 +459,15 @@ def compare(
                 raise TrainingOverlap(
                     f"{name} was trained or model-selected on {len(seen)} of the {len(gold)} gold docs ({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}).",
                     hint="Score on data no version saw (--data DIR of an export whose test split is new to all of them), "
-                         "or pass --allow-overlap to compare anyway (that version's scores will be optimistic).",
+                    "or pass --allow-overlap to compare anyway (that version's scores will be optimistic).",
                 )
-            warnings.append(f"{name} saw {len(seen)} of the {len(gold)} gold docs in training: its scores are optimistic (--allow-overlap).")
+            warnings.append(
+                f"{name} saw {len(seen)} of the {len(gold)} gold docs in training: its scores are optimistic (--allow-overlap)."
+            )
     if len(gold) < FEW_DOCS:
-        warnings.append(f"Only {len(gold)} gold docs: bootstrap intervals over so few documents are rough (with 1 doc they collapse to a point).")
+        warnings.append(
+            f"Only {len(gold)} gold docs: bootstrap intervals over so few documents are rough (with 1 doc they collapse to a point)."
+        )
 
     predicted: dict[str, list[Any]] = {}
     role_pairs: dict[str, list[list[Any]]] = {}
@@ -440,13 +479,27 @@ def compare(
         assigner = version_roles(ws, d, schema)
         predicted[name] = docs
         role_pairs[name] = [pairs_for_doc(doc, assigner) for doc in docs]
-        scores[name] = {**score_docs(gold, docs, schema), "words_per_second": wps, "roles": score_roles(gold, role_pairs[name]), "roles_kind": assigner.kind}
+        scores[name] = {
+            **score_docs(gold, docs, schema),
+            "words_per_second": wps,
+            "roles": score_roles(gold, role_pairs[name]),
+            "roles_kind": assigner.kind,
+        }
 
     comparison = compare_docs(gold, predicted, roles=role_pairs, n_boot=n_boot, seed=seed, max_examples=max_examples)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_json = Path(out) if out else ws.root / "comparisons" / f"compare-{stamp}.json"
-    result = CompareResult(comparison, dict(zip(names, dirs, strict=True)), folder, split, scores, overlap, warnings, out_json,
-                           curves=find_curves(ws, dirs))
+    result = CompareResult(
+        comparison,
+        dict(zip(names, dirs, strict=True)),
+        folder,
+        split,
+        scores,
+        overlap,
+        warnings,
+        out_json,
+        curves=find_curves(ws, dirs),
+    )
     write_json(out_json, result.to_json(), perms=0o644)
     if track:
         result.wandb_path = log_comparison(ws, result)
@@ -455,13 +508,42 @@ def compare(
 
 def comparison_rows(comparison: Comparison) -> tuple[list[str], list[list[Any]]]:
     """The comparison as one flat table (layer, label, support, version, P, R, F, F CI, ΔF, ΔF CI, significant)."""
-    columns = ["layer", "label", "support", "version", "p", "r", "f", "f_low", "f_high", "delta_f", "delta_low", "delta_high", "significant"]
+    columns = [
+        "layer",
+        "label",
+        "support",
+        "version",
+        "p",
+        "r",
+        "f",
+        "f_low",
+        "f_high",
+        "delta_f",
+        "delta_low",
+        "delta_high",
+        "significant",
+    ]
     rows = []
     for row in comparison.rows:
         for v in comparison.versions:
             s, d = row.scores[v], row.deltas.get(v)
-            rows.append([row.layer, row.label, row.support, v, s["p"], s["r"], s["f"], s["f_low"], s["f_high"],
-                         d["delta"] if d else 0.0, d["low"] if d else 0.0, d["high"] if d else 0.0, bool(d and d["significant"])])
+            rows.append(
+                [
+                    row.layer,
+                    row.label,
+                    row.support,
+                    v,
+                    s["p"],
+                    s["r"],
+                    s["f"],
+                    s["f_low"],
+                    s["f_high"],
+                    d["delta"] if d else 0.0,
+                    d["low"] if d else 0.0,
+                    d["high"] if d else 0.0,
+                    bool(d and d["significant"]),
+                ]
+            )
     return columns, rows
 
 
@@ -469,13 +551,27 @@ def log_comparison(ws: Workspace, result: CompareResult) -> str | None:
     """The comparison table (and the HTML report, once written, as an artifact) to wandb; a no-op when off."""
 
     c = result.comparison
-    tracker = start_run(ws, job_type="compare", config={"versions": c.versions, "split": result.split, "n_docs": c.n_docs, "n_boot": c.n_boot, "seed": c.seed})
+    tracker = start_run(
+        ws,
+        job_type="compare",
+        config={"versions": c.versions, "split": result.split, "n_docs": c.n_docs, "n_boot": c.n_boot, "seed": c.seed},
+    )
     columns, rows = comparison_rows(c)
     tracker.table("comparison", columns, rows)
-    tracker.summary({f"{r.layer}/{r.label}/delta_f/{v}": d["delta"] for r in c.rows if r.label == MICRO for v, d in r.deltas.items()})
+    tracker.summary(
+        {
+            f"{r.layer}/{r.label}/delta_f/{v}": d["delta"]
+            for r in c.rows
+            if r.label == MICRO
+            for v, d in r.deltas.items()
+        }
+    )
     if tracker.active and result.report is not None:
-        artifact = tracker.wandb.Artifact(_artifact_name(f"compare-{'-vs-'.join(c.versions)}"), type="report",
-                                          metadata={"versions": c.versions, "split": result.split, "n_docs": c.n_docs})
+        artifact = tracker.wandb.Artifact(
+            _artifact_name(f"compare-{'-vs-'.join(c.versions)}"),
+            type="report",
+            metadata={"versions": c.versions, "split": result.split, "n_docs": c.n_docs},
+        )
         artifact.add_file(str(result.report.html), name="report.html")
         tracker.run.log_artifact(artifact)
     path = tracker.path

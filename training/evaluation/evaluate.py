@@ -50,10 +50,18 @@ def score_ents(pairs: Iterable[tuple[Any, Any]], labels: Sequence[str] = ()) -> 
     micro = prf(*total)
     per_type = {label: {**prf(*c), "support": c[0] + c[2]} for label, c in sorted(counts.items())}
     macro_f = sum(v["f"] for v in per_type.values()) / len(per_type) if per_type else 0.0
-    return {"ents_p": micro["p"], "ents_r": micro["r"], "ents_f": micro["f"], "ents_macro_f": macro_f, "ents_per_type": per_type}
+    return {
+        "ents_p": micro["p"],
+        "ents_r": micro["r"],
+        "ents_f": micro["f"],
+        "ents_macro_f": macro_f,
+        "ents_per_type": per_type,
+    }
 
 
-def event_confusion(gold_docs: Sequence[Any], pred_docs: Sequence[Any], key: str = EVENTS_KEY) -> dict[str, dict[str, int]]:
+def event_confusion(
+    gold_docs: Sequence[Any], pred_docs: Sequence[Any], key: str = EVENTS_KEY
+) -> dict[str, dict[str, int]]:
     """Sentence-level confusion counts ``matrix[gold][predicted]``, with ``"none"`` for no label.
 
     Per sentence: each label both gold and predicted counts on the diagonal; each missed gold label pairs with
@@ -95,22 +103,38 @@ def score_role_layer(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], as
     """
 
     def flat(scores: dict[str, Any]) -> dict[str, Any]:
-        per = {role: {"p": v["p"], "r": v["r"], "f": v["f"], "support": v["n_gold"]} for role, v in scores["per_role"].items()}
+        per = {
+            role: {"p": v["p"], "r": v["r"], "f": v["f"], "support": v["n_gold"]}
+            for role, v in scores["per_role"].items()
+        }
         micro = scores["micro"]
-        return {"p": micro["p"], "r": micro["r"], "f": micro["f"], "macro_f": sum(v["f"] for v in per.values()) / len(per) if per else 0.0,
-                "support": micro["n_gold"], "predicted": micro["n_pred"], "per_type": per}
+        return {
+            "p": micro["p"],
+            "r": micro["r"],
+            "f": micro["f"],
+            "macro_f": sum(v["f"] for v in per.values()) / len(per) if per else 0.0,
+            "support": micro["n_gold"],
+            "predicted": micro["n_pred"],
+            "per_type": per,
+        }
 
     e2e = flat(score_roles(gold_docs, [pairs_for_doc(doc, assigner) for doc in predicted_docs]))
     given = flat(score_roles(gold_docs, [pairs_for_doc(doc, assigner, gold_events(doc)) for doc in gold_docs]))
     return {
         "roles_kind": assigner.kind,
-        "roles_p": e2e["p"], "roles_r": e2e["r"], "roles_f": e2e["f"], "roles_macro_f": e2e["macro_f"],
-        "roles_support": e2e["support"], "roles_per_type": e2e["per_type"],
+        "roles_p": e2e["p"],
+        "roles_r": e2e["r"],
+        "roles_f": e2e["f"],
+        "roles_macro_f": e2e["macro_f"],
+        "roles_support": e2e["support"],
+        "roles_per_type": e2e["per_type"],
         "roles_given_gold": given,
     }
 
 
-def score_docs(gold_docs: Sequence[Any], predicted_docs: Sequence[Any], labels: Any = None, *, roles: Any = None) -> dict[str, Any]:
+def score_docs(
+    gold_docs: Sequence[Any], predicted_docs: Sequence[Any], labels: Any = None, *, roles: Any = None
+) -> dict[str, Any]:
     """All evaluation numbers for aligned gold/predicted docs (same texts, same order).
 
     ``labels``: a Schema, or a mapping/obj with ``entity_labels``/``event_labels`` so absent labels still show
@@ -162,7 +186,10 @@ def read_docbin(path: Path, vocab: Any) -> list[Any]:
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"No DocBin at {path}.", hint="Pass --data DIR holding train.spacy, dev.spacy and test.spacy (from `treffpunkt annotate convert`).")
+        raise InputError(
+            f"No DocBin at {path}.",
+            hint="Pass --data DIR holding train.spacy, dev.spacy and test.spacy (from `treffpunkt annotate convert`).",
+        )
     return list(DocBin().from_disk(path).get_docs(vocab))
 
 
@@ -176,10 +203,11 @@ class EvaluateResult:
     wandb_path: str | None = None
 
 
-def evaluate(ws: Workspace, version: str | Path, *, data: Path | None = None, split: str = "test", track: bool = True) -> EvaluateResult:
+def evaluate(
+    ws: Workspace, version: str | Path, *, data: Path | None = None, split: str = "test", track: bool = True
+) -> EvaluateResult:
     """Score a model version on one split of a converted data folder (default: the data it was trained on)."""
     import spacy
-
 
     if split not in SPLITS:
         raise InputError(f"Unknown split {split!r}.", hint=f"Use one of {', '.join(SPLITS)}.")
@@ -196,7 +224,6 @@ def evaluate(ws: Workspace, version: str | Path, *, data: Path | None = None, sp
     write_json(report, {"version": model_dir.name, "split": split, "data": str(folder), "scores": scores})
     run_path = None
     if track:
-
         tracker = start_run(ws, job_type="evaluate", config={"version": model_dir.name, "split": split})
         log_scores(tracker, scores, prefix=f"{split}/")
         run_path = tracker.path
@@ -208,7 +235,11 @@ def version_roles(ws: Workspace, model_dir: Path, schema: Any) -> Any:
     """The role assigner ``predict`` uses for this version: its trained classifier, else the configured heuristic."""
 
     model = load_roles(model_dir)
-    return model if model is not None else role_assigner(None, schema, load_roles_config(ws.config_path("roles.yaml"), schema))
+    return (
+        model
+        if model is not None
+        else role_assigner(None, schema, load_roles_config(ws.config_path("roles.yaml"), schema))
+    )
 
 
 def log_scores(tracker: Any, scores: dict[str, Any], prefix: str = "") -> None:
@@ -224,7 +255,11 @@ def log_scores(tracker: Any, scores: dict[str, Any], prefix: str = "") -> None:
         rows = [[label, v["p"], v["r"], v["f"], v["support"]] for label, v in scores[f"{kind}_per_type"].items()]
         tracker.table(f"{prefix}{kind}_per_label", ["label", "p", "r", "f", "support"], rows)
     matrix = scores.get("events_confusion", {})
-    tracker.table(f"{prefix}events_confusion", ["gold", "predicted", "count"], [[g, p, n] for g, row in matrix.items() for p, n in row.items()])
+    tracker.table(
+        f"{prefix}events_confusion",
+        ["gold", "predicted", "count"],
+        [[g, p, n] for g, row in matrix.items() for p, n in row.items()],
+    )
 
 
 def scores_table(scores: dict[str, Any], title: str) -> Any:
@@ -240,11 +275,26 @@ def scores_table(scores: dict[str, Any], title: str) -> Any:
     for kind, name in layers:
         for label, v in scores.get(f"{kind}_per_type", {}).items():
             table.add_row(name, label, f"{v['p']:.3f}", f"{v['r']:.3f}", f"{v['f']:.3f}", str(v["support"]))
-        table.add_row(name, "[bold]micro[/]", f"{scores.get(f'{kind}_p', 0):.3f}", f"{scores.get(f'{kind}_r', 0):.3f}", f"{scores.get(f'{kind}_f', 0):.3f}", "", end_section=False)
+        table.add_row(
+            name,
+            "[bold]micro[/]",
+            f"{scores.get(f'{kind}_p', 0):.3f}",
+            f"{scores.get(f'{kind}_r', 0):.3f}",
+            f"{scores.get(f'{kind}_f', 0):.3f}",
+            "",
+            end_section=False,
+        )
         table.add_row(name, "[bold]macro[/]", "", "", f"{scores.get(f'{kind}_macro_f', 0):.3f}", "", end_section=True)
     given = scores.get("roles_given_gold")
     if given:
-        table.add_row("roles | gold events+ents", "[bold]micro[/]", f"{given['p']:.3f}", f"{given['r']:.3f}", f"{given['f']:.3f}", str(given["support"]))
+        table.add_row(
+            "roles | gold events+ents",
+            "[bold]micro[/]",
+            f"{given['p']:.3f}",
+            f"{given['r']:.3f}",
+            f"{given['f']:.3f}",
+            str(given["support"]),
+        )
     return table
 
 

@@ -18,7 +18,20 @@ from treffpunkt.core.io import atomic_write_text
 from treffpunkt.training.evaluation.compare import LAYER_NAMES, MICRO, CompareResult
 
 PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
-ENT_COLORS = ["#7aecec", "#bfeeb7", "#feca74", "#ff9561", "#aa9cfc", "#c887fb", "#9cc9cc", "#ffeb80", "#ff8197", "#e4e7d2", "#bfe1d9", "#f0d0ff"]
+ENT_COLORS = [
+    "#7aecec",
+    "#bfeeb7",
+    "#feca74",
+    "#ff9561",
+    "#aa9cfc",
+    "#c887fb",
+    "#9cc9cc",
+    "#ffeb80",
+    "#ff8197",
+    "#e4e7d2",
+    "#bfe1d9",
+    "#f0d0ff",
+]
 MAX_ERRORS = 25  # per label, version and kind in the page; the JSON has all
 
 
@@ -61,9 +74,23 @@ def f1_chart(result: CompareResult, layer: str, path: Path) -> Path | None:
         f = np.array([r.scores[v]["f"] for r in rows])
         lo = np.array([r.scores[v]["f_low"] for r in rows])
         hi = np.array([r.scores[v]["f_high"] for r in rows])
-        ax.bar(x + (k - (len(versions) - 1) / 2) * width, f, width, label=v, color=PALETTE[k % len(PALETTE)],
-               yerr=np.vstack([np.clip(f - lo, 0, None), np.clip(hi - f, 0, None)]), capsize=3, error_kw={"elinewidth": 1})
-    ax.set_xticks(x, [f"{r.label}\n({r.support})" for r in rows], rotation=30 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center", fontsize=8)
+        ax.bar(
+            x + (k - (len(versions) - 1) / 2) * width,
+            f,
+            width,
+            label=v,
+            color=PALETTE[k % len(PALETTE)],
+            yerr=np.vstack([np.clip(f - lo, 0, None), np.clip(hi - f, 0, None)]),
+            capsize=3,
+            error_kw={"elinewidth": 1},
+        )
+    ax.set_xticks(
+        x,
+        [f"{r.label}\n({r.support})" for r in rows],
+        rotation=30 if len(rows) > 6 else 0,
+        ha="right" if len(rows) > 6 else "center",
+        fontsize=8,
+    )
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1 (95 % bootstrap CI)")
     ax.set_title(f"{LAYER_NAMES[layer]}: F1 per label (support in brackets)")
@@ -86,7 +113,15 @@ def confusion_chart(matrix: dict[str, dict[str, int]], title: str, path: Path) -
     for i in range(len(labels)):
         for j in range(len(labels)):
             if data[i, j]:
-                ax.text(j, i, str(data[i, j]), ha="center", va="center", fontsize=8, color="white" if im.norm(np.log1p(data[i, j])) > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(data[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if im.norm(np.log1p(data[i, j])) > 0.6 else "black",
+                )
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xlabel("predicted")
@@ -109,7 +144,13 @@ def curves_chart(paths: list[Path], path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for k, (p, c) in enumerate(curves):
         pts = c["points"]
-        ax.plot([q["fraction"] * 100 for q in pts], [q["score"] for q in pts], marker="o", color=PALETTE[k % len(PALETTE)], label=f"{p.stem} ({c.get('config', '?')})")
+        ax.plot(
+            [q["fraction"] * 100 for q in pts],
+            [q["score"] for q in pts],
+            marker="o",
+            color=PALETTE[k % len(PALETTE)],
+            label=f"{p.stem} ({c.get('config', '?')})",
+        )
     ax.set_xlabel("% of training documents")
     ax.set_ylabel("dev score")
     ax.set_ylim(0, 1)
@@ -152,14 +193,25 @@ def _delta_cell(d: dict[str, Any]) -> str:
 
 def metrics_table(result: CompareResult, layer: str) -> str:
     versions = result.versions
-    head = '<tr><th class="l">label</th><th>support</th>' + "".join(f'<th colspan="3">{html.escape(v)}</th>' for v in versions)
-    head += "".join(f'<th colspan="2">Δ F1 {html.escape(v)} − {html.escape(versions[0])}</th>' for v in versions[1:]) + "</tr>"
-    sub = "<tr><th></th><th></th>" + "<th>P</th><th>R</th><th>F1 [95 % CI]</th>" * len(versions) + "<th>Δ</th><th>95 % CI</th>" * (len(versions) - 1) + "</tr>"
+    head = '<tr><th class="l">label</th><th>support</th>' + "".join(
+        f'<th colspan="3">{html.escape(v)}</th>' for v in versions
+    )
+    head += (
+        "".join(f'<th colspan="2">Δ F1 {html.escape(v)} − {html.escape(versions[0])}</th>' for v in versions[1:])
+        + "</tr>"
+    )
+    sub = (
+        "<tr><th></th><th></th>"
+        + "<th>P</th><th>R</th><th>F1 [95 % CI]</th>" * len(versions)
+        + "<th>Δ</th><th>95 % CI</th>" * (len(versions) - 1)
+        + "</tr>"
+    )
     body = []
     for row in (r for r in result.comparison.rows if r.layer == layer):
         cells = "".join(
             f'<td>{_pct(s["p"])}</td><td>{_pct(s["r"])}</td><td>{_pct(s["f"])} <span class="ns">[{_pct(s["f_low"])}, {_pct(s["f_high"])}]</span></td>'
-            for s in (row.scores[v] for v in versions))
+            for s in (row.scores[v] for v in versions)
+        )
         cells += "".join(_delta_cell(row.deltas[v]) for v in versions[1:])
         cls = ' class="micro"' if row.label == MICRO else ""
         body.append(f'<tr{cls}><td class="l">{html.escape(row.label)}</td><td>{row.support}</td>{cells}</tr>')
@@ -167,7 +219,9 @@ def metrics_table(result: CompareResult, layer: str) -> str:
 
 
 def _colors(result: CompareResult) -> dict[str, str]:
-    labels = sorted({lab for ex in result.comparison.disagreements for view in ex["views"].values() for *_, lab in view["ents"]})
+    labels = sorted(
+        {lab for ex in result.comparison.disagreements for view in ex["views"].values() for *_, lab in view["ents"]}
+    )
     return {lab: ENT_COLORS[i % len(ENT_COLORS)] for i, lab in enumerate(labels)}
 
 
@@ -176,8 +230,18 @@ def render_sentence(text: str, view: dict[str, Any], colors: dict[str, str]) -> 
     from spacy import displacy
 
     ents = [{"start": a, "end": b, "label": lab} for a, b, lab in view["ents"]]
-    markup = displacy.render({"text": text, "ents": ents, "title": None}, style="ent", manual=True, page=False, jupyter=False, options={"colors": colors})
-    events = "".join(f'<span class="badge evt">{html.escape(e)}</span>' for e in view["events"]) or '<span class="badge">no event</span>'
+    markup = displacy.render(
+        {"text": text, "ents": ents, "title": None},
+        style="ent",
+        manual=True,
+        page=False,
+        jupyter=False,
+        options={"colors": colors},
+    )
+    events = (
+        "".join(f'<span class="badge evt">{html.escape(e)}</span>' for e in view["events"])
+        or '<span class="badge">no event</span>'
+    )
     return f"<div>{events}</div>{markup}"
 
 
@@ -187,12 +251,21 @@ def disagreements_html(result: CompareResult) -> str:
         return "<p>The versions agree on every gold sentence (entities and event labels).</p>"
     colors = _colors(result)
     columns = ["gold", *c.versions]
-    parts = [f"<p>{c.n_disagreements} gold sentence(s) where the versions' entities or event labels differ; "
-             f"showing the first {len(c.disagreements)} (all in compare.json).</p>"]
+    parts = [
+        f"<p>{c.n_disagreements} gold sentence(s) where the versions' entities or event labels differ; "
+        f"showing the first {len(c.disagreements)} (all in compare.json).</p>"
+    ]
     for ex in c.disagreements:
-        parts.append(f'<div class="doc">doc <b>{html.escape(ex["doc"])}</b>, characters {ex["start"]}–{ex["end"]}</div>')
-        cells = "".join(f'<div class="cell"><h4>{html.escape(k)}</h4>{render_sentence(ex["text"], ex["views"][k], colors)}</div>' for k in columns)
-        parts.append(f'<div class="grid" style="grid-template-columns:repeat({len(columns)},minmax(0,1fr))">{cells}</div>')
+        parts.append(
+            f'<div class="doc">doc <b>{html.escape(ex["doc"])}</b>, characters {ex["start"]}–{ex["end"]}</div>'
+        )
+        cells = "".join(
+            f'<div class="cell"><h4>{html.escape(k)}</h4>{render_sentence(ex["text"], ex["views"][k], colors)}</div>'
+            for k in columns
+        )
+        parts.append(
+            f'<div class="grid" style="grid-template-columns:repeat({len(columns)},minmax(0,1fr))">{cells}</div>'
+        )
     return "".join(parts)
 
 
@@ -209,14 +282,28 @@ def errors_html(result: CompareResult, layer: str) -> str:
                 rows = kinds[kind]
                 if not rows:
                     continue
-                extra = f"<p class='meta'>… and {len(rows) - MAX_ERRORS} more in compare.json</p>" if len(rows) > MAX_ERRORS else ""
+                extra = (
+                    f"<p class='meta'>… and {len(rows) - MAX_ERRORS} more in compare.json</p>"
+                    if len(rows) > MAX_ERRORS
+                    else ""
+                )
                 trs = "".join(
                     f'<tr><td class="l">{html.escape(r["text"])}</td><td class="l">{html.escape(r["doc"])}</td><td>{r["start"]}–{r["end"]}</td>'
-                    + (f'<td class="l">{html.escape(r.get("event", ""))}</td>' if layer == "roles" else "") + "</tr>"
-                    for r in rows[:MAX_ERRORS])
-                th = '<tr><th class="l">text</th><th class="l">doc</th><th>offsets</th>' + ('<th class="l">event</th>' if layer == "roles" else "") + "</tr>"
-                inner.append(f"<details><summary>{html.escape(label)}: {len(rows)} {name}</summary><table class='errs'>{th}{trs}</table>{extra}</details>")
-        parts.append(f"<details><summary><b>{html.escape(v)}</b>: {n_fp} false positives, {n_fn} false negatives</summary>{''.join(inner)}</details>")
+                    + (f'<td class="l">{html.escape(r.get("event", ""))}</td>' if layer == "roles" else "")
+                    + "</tr>"
+                    for r in rows[:MAX_ERRORS]
+                )
+                th = (
+                    '<tr><th class="l">text</th><th class="l">doc</th><th>offsets</th>'
+                    + ('<th class="l">event</th>' if layer == "roles" else "")
+                    + "</tr>"
+                )
+                inner.append(
+                    f"<details><summary>{html.escape(label)}: {len(rows)} {name}</summary><table class='errs'>{th}{trs}</table>{extra}</details>"
+                )
+        parts.append(
+            f"<details><summary><b>{html.escape(v)}</b>: {n_fp} false positives, {n_fn} false negatives</summary>{''.join(inner)}</details>"
+        )
     return "".join(parts)
 
 
@@ -227,7 +314,10 @@ def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     c = result.comparison
     layers = [layer for layer in LAYER_NAMES if any(r.layer == layer for r in c.rows)]
     f1_imgs = {layer: f1_chart(result, layer, out_dir / f"f1-{layer}.png") for layer in layers}
-    conf_imgs = {v: confusion_chart(c.confusion[v], f"events: gold × predicted, {v}", out_dir / f"confusion-{_safe(v)}.png") for v in c.versions}
+    conf_imgs = {
+        v: confusion_chart(c.confusion[v], f"events: gold × predicted, {v}", out_dir / f"confusion-{_safe(v)}.png")
+        for v in c.versions
+    }
     curve_img = curves_chart(result.curves, out_dir / "learning-curves.png")
     images = [p for p in [*f1_imgs.values(), *conf_imgs.values(), curve_img] if p is not None]
 
@@ -236,11 +326,17 @@ def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     summary_rows = []
     for layer in layers:
         row = c.row(layer, MICRO)
-        cells = "".join(f"<td>{_pct(row.scores[v]['f'])}</td>" for v in c.versions) + "".join(_delta_cell(row.deltas[v]) for v in c.versions[1:])
+        cells = "".join(f"<td>{_pct(row.scores[v]['f'])}</td>" for v in c.versions) + "".join(
+            _delta_cell(row.deltas[v]) for v in c.versions[1:]
+        )
         summary_rows.append(f'<tr><td class="l">{LAYER_NAMES[layer]}</td><td>{row.support}</td>{cells}</tr>')
-    summary_head = '<tr><th class="l">layer (micro F1)</th><th>support</th>' + "".join(f"<th>{html.escape(v)}</th>" for v in c.versions)
+    summary_head = '<tr><th class="l">layer (micro F1)</th><th>support</th>' + "".join(
+        f"<th>{html.escape(v)}</th>" for v in c.versions
+    )
     summary_head += "".join(f"<th>Δ {html.escape(v)}</th><th>95 % CI</th>" for v in c.versions[1:]) + "</tr>"
-    kinds = ", ".join(f"{html.escape(v)}: {html.escape(str(result.scores.get(v, {}).get('roles_kind', '?')))}" for v in c.versions)
+    kinds = ", ".join(
+        f"{html.escape(v)}: {html.escape(str(result.scores.get(v, {}).get('roles_kind', '?')))}" for v in c.versions
+    )
     sections = [
         f"<h1>Model comparison: {html.escape(title)}</h1>",
         f'<p class="meta">Gold: {c.n_docs} doc(s) of the <b>{html.escape(result.split)}</b> split of <code>{html.escape(Path(result.data).name)}</code>. '
@@ -251,15 +347,27 @@ def write_report(result: CompareResult, out_dir: Path) -> ReportResult:
     ]
     for layer in layers:
         img = f'<div class="charts">{_img(f1_imgs[layer], f"F1 per label, {layer}")}</div>' if f1_imgs[layer] else ""
-        sections.append(f"<h2>{LAYER_NAMES[layer].capitalize()}</h2>{metrics_table(result, layer)}{img}"
-                        f"<h3>False positives and false negatives</h3>{errors_html(result, layer)}")
+        sections.append(
+            f"<h2>{LAYER_NAMES[layer].capitalize()}</h2>{metrics_table(result, layer)}{img}"
+            f"<h3>False positives and false negatives</h3>{errors_html(result, layer)}"
+        )
     conf = "".join(_img(p, f"confusion {v}") for v, p in conf_imgs.items() if p)
-    sections.append(f'<h2>Event confusion (per sentence)</h2><div class="charts">{conf or "<p>No event labels.</p>"}</div>')
-    sections.append("<h2>Learning curves</h2>" + (f'<div class="charts">{_img(curve_img, "learning curves")}</div>' if curve_img
-                    else "<p>No learning curve for these versions' data (run <code>treffpunkt train-curve</code>).</p>"))
+    sections.append(
+        f'<h2>Event confusion (per sentence)</h2><div class="charts">{conf or "<p>No event labels.</p>"}</div>'
+    )
+    sections.append(
+        "<h2>Learning curves</h2>"
+        + (
+            f'<div class="charts">{_img(curve_img, "learning curves")}</div>'
+            if curve_img
+            else "<p>No learning curve for these versions' data (run <code>treffpunkt train-curve</code>).</p>"
+        )
+    )
     sections.append(f"<h2>Where the versions disagree</h2>{disagreements_html(result)}")
-    page = (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style></head><body>{''.join(sections)}</body></html>\n")
+    page = (
+        f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>{''.join(sections)}</body></html>\n"
+    )
     out = out_dir / "report.html"
     atomic_write_text(out, page, perms=0o644)
     return ReportResult(out, images)

@@ -32,7 +32,13 @@ from treffpunkt.core.metrics import prf
 EVENTS_KEY = "events"
 SCORES_KEY = "event_scores"
 
-EVENT_SCORE_WEIGHTS = {"events_f": 1.0, "events_p": 0.0, "events_r": 0.0, "events_macro_f": None, "events_per_type": None}
+EVENT_SCORE_WEIGHTS = {
+    "events_f": 1.0,
+    "events_p": 0.0,
+    "events_r": 0.0,
+    "events_macro_f": None,
+    "events_per_type": None,
+}
 
 
 # --------------------------------------------------------------------------------------------- sentences
@@ -72,7 +78,9 @@ def build_sentence_suggester() -> Callable[..., Ragged]:
 registry.misc("treffpunkt.sentence_suggester.v1")(build_sentence_suggester)
 
 
-def write_event_predictions(doc: Doc, sents: Sequence[Span], labels: Sequence[str], probs: numpy.ndarray, threshold: float, key: str) -> None:
+def write_event_predictions(
+    doc: Doc, sents: Sequence[Span], labels: Sequence[str], probs: numpy.ndarray, threshold: float, key: str
+) -> None:
     """Set the shared prediction API on ``doc`` from a (sentences x labels) probability matrix."""
     group = SpanGroup(doc, name=key)
     kept: list[float] = []
@@ -131,7 +139,9 @@ def score_event_pairs(
 
 def score_events(examples: Iterable[Example], *, spans_key: str = EVENTS_KEY, **_: Any) -> dict[str, Any]:
     """spaCy scorer: per-label and micro/macro P/R/F of sentence event labels (predicted vs reference)."""
-    return score_event_pairs((event_pairs(eg.reference, spans_key), event_pairs(eg.predicted, spans_key)) for eg in examples)
+    return score_event_pairs(
+        (event_pairs(eg.reference, spans_key), event_pairs(eg.predicted, spans_key)) for eg in examples
+    )
 
 
 @registry.scorers("treffpunkt.event_scorer.v1")
@@ -155,7 +165,9 @@ class SentenceEventCategorizer(SpanCategorizer):
             n = int(indices.lengths[i])
             rows = self.model.ops.to_numpy(indices[i].dataXd)
             sents = [doc[int(start) : int(end)] for start, end in rows] if n else []
-            write_event_predictions(doc, sents, list(self.labels), scores[offset : offset + n], self.cfg["threshold"], self.key)
+            write_event_predictions(
+                doc, sents, list(self.labels), scores[offset : offset + n], self.cfg["threshold"], self.key
+            )
             offset += n
 
 
@@ -238,12 +250,31 @@ class SklearnEventClassifier:
         cfg = self.cfg
         return FeatureUnion(
             [
-                ("word", TfidfVectorizer(ngram_range=tuple(cfg["word_ngrams"]), min_df=cfg["min_df"], sublinear_tf=True, lowercase=True)),
-                ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(cfg["char_ngrams"]), min_df=cfg["min_df"], sublinear_tf=True)),
+                (
+                    "word",
+                    TfidfVectorizer(
+                        ngram_range=tuple(cfg["word_ngrams"]), min_df=cfg["min_df"], sublinear_tf=True, lowercase=True
+                    ),
+                ),
+                (
+                    "char",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=tuple(cfg["char_ngrams"]),
+                        min_df=cfg["min_df"],
+                        sublinear_tf=True,
+                    ),
+                ),
             ]
         )
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, labels: Sequence[str] | None = None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        labels: Sequence[str] | None = None,
+    ) -> None:
         from sklearn.linear_model import LogisticRegression
 
         texts: list[str] = []
@@ -284,7 +315,9 @@ class SklearnEventClassifier:
 
     def __call__(self, doc: Doc) -> Doc:
         sents = sentence_spans(doc)
-        write_event_predictions(doc, sents, self.labels, self.predict_proba([s.text for s in sents]), self.cfg["threshold"], self.key)
+        write_event_predictions(
+            doc, sents, self.labels, self.predict_proba([s.text for s in sents]), self.cfg["threshold"], self.key
+        )
         return doc
 
     def pipe(self, docs: Iterable[Doc], *, batch_size: int = 128) -> Iterable[Doc]:

@@ -23,7 +23,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-WEEKDAYS = {"montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5, "sonnabend": 5, "sonntag": 6}
+WEEKDAYS = {
+    "montag": 0,
+    "dienstag": 1,
+    "mittwoch": 2,
+    "donnerstag": 3,
+    "freitag": 4,
+    "samstag": 5,
+    "sonnabend": 5,
+    "sonntag": 6,
+}
 _DAYPART = r"(?:früh|morgen|vormittag|mittag|nachmittag|abend|nacht)"
 _WEEKDAY_RE = re.compile(rf"^(?P<day>{'|'.join(WEEKDAYS)}){_DAYPART}?$")
 _DAY_BEFORE_RE = re.compile(r"^(?:vortag|vortages|tags? zuvor|tags? davor|einen tag (?:zuvor|davor|vorher))$")

@@ -45,7 +45,7 @@ class RecordBuilder:
     model_version: str
 
     def records(self, doc: Any, article_id: str, published: str | dt.date | None) -> list[dict[str, Any]]:
-        events = doc.spans["events"] if "events" in doc.spans else []
+        events = doc.spans.get("events", [])
         if not len(events):
             return []
         scores = list(events.attrs.get("scores", [])) if hasattr(events, "attrs") else []
@@ -71,8 +71,17 @@ class RecordBuilder:
                 anchor = value.anchor
         return resolved
 
-    def _record(self, doc: Any, event: Any, assigned: list[tuple[Any, str]], score: float | None, article_id: str,
-                published: dt.date | None, time_ents: list[Any], dates: dict[int, DateValue]) -> dict[str, Any]:
+    def _record(
+        self,
+        doc: Any,
+        event: Any,
+        assigned: list[tuple[Any, str]],
+        score: float | None,
+        article_id: str,
+        published: dt.date | None,
+        time_ents: list[Any],
+        dates: dict[int, DateValue],
+    ) -> dict[str, Any]:
         spec = self.schema.event(event.label_) if event.label_ in self.schema.event_labels else None
         fields = self.config.record
         actors, recipients, others, locations, times = [], [], [], [], []
@@ -106,8 +115,14 @@ class RecordBuilder:
             "model_version": self.model_version,
         }
 
-    def _date(self, event: Any, times: list[dict[str, Any]], published: dt.date | None, time_ents: list[Any],
-              dates: dict[int, DateValue]) -> dict[str, Any]:
+    def _date(
+        self,
+        event: Any,
+        times: list[dict[str, Any]],
+        published: dt.date | None,
+        time_ents: list[Any],
+        dates: dict[int, DateValue],
+    ) -> dict[str, Any]:
         """The event's date, from the most specific source available (``source`` says which)."""
         in_sentence = [e for e in time_ents if event.start <= e.start and e.end <= event.end]
         earlier = [e for e in time_ents if e.end <= event.start]
@@ -124,9 +139,30 @@ class RecordBuilder:
             # falling back to an older, unrelated date of the article would misdate the event
             item, value = next(((i, v) for i, v in values if v.iso is not None), values[0])
             if value.iso is not None or source != "document":
-                return {**value.as_dict(), "source": source, "start": item["start"], "end": item["end"], "role": item["role"]}
+                return {
+                    **value.as_dict(),
+                    "source": source,
+                    "start": item["start"],
+                    "end": item["end"],
+                    "role": item["role"],
+                }
         if published is not None:
             # nothing dated it: the publication date bounds it (the event happened or was announced by then)
-            return {"text": None, "iso": published.isoformat(), "granularity": "day", "source": "published",
-                    "start": None, "end": None, "role": None}
-        return {"text": None, "iso": None, "granularity": None, "source": None, "start": None, "end": None, "role": None}
+            return {
+                "text": None,
+                "iso": published.isoformat(),
+                "granularity": "day",
+                "source": "published",
+                "start": None,
+                "end": None,
+                "role": None,
+            }
+        return {
+            "text": None,
+            "iso": None,
+            "granularity": None,
+            "source": None,
+            "start": None,
+            "end": None,
+            "role": None,
+        }

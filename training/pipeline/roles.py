@@ -135,7 +135,7 @@ class RolePair:
 
 def pairs_for_doc(doc: Any, assigner: RoleAssigner, events: Iterable[Any] | None = None) -> list[RolePair]:
     """Role pairs an assigner gives for the doc's events (predicted ``doc.spans["events"]`` by default)."""
-    events = events if events is not None else (doc.spans["events"] if "events" in doc.spans else [])
+    events = events if events is not None else (doc.spans.get("events", []))
     return [
         RolePair(ev.label_, ev.start_char, ev.end_char, ent.start_char, ent.end_char, ent.label_, role)
         for ev in events
@@ -188,8 +188,9 @@ def _trigger(doc: Any, event: Any, lexicon: dict[str, set[str]]) -> int | None:
     return None
 
 
-def pair_features(doc: Any, event: Any, ent: Any, index: int, ents: Sequence[Any], schema: Schema,
-                  lexicon: dict[str, set[str]]) -> dict[str, Any]:
+def pair_features(
+    doc: Any, event: Any, ent: Any, index: int, ents: Sequence[Any], schema: Schema, lexicon: dict[str, set[str]]
+) -> dict[str, Any]:
     """Features of one (event sentence, entity) pair."""
     spec = schema.event(event.label_) if event.label_ in schema.event_labels else None
     same_label_before = sum(1 for other in ents[:index] if other.label_ == ent.label_)
@@ -218,13 +219,15 @@ def pair_features(doc: Any, event: Any, ent: Any, index: int, ents: Sequence[Any
     else:
         side = "before" if ent.end <= trig else ("after" if ent.start > trig else "inside")
         distance = ent.start - trig - 1 if side == "after" else trig - ent.end
-        feats.update({
-            "trigger": doc[trig].lower_,
-            "side": side,
-            "ent|side": f"{ent.label_}|{side}",
-            "event|side": f"{event.label_}|{side}",
-            "distance": _bucket(max(distance, 0)),
-        })
+        feats.update(
+            {
+                "trigger": doc[trig].lower_,
+                "side": side,
+                "ent|side": f"{ent.label_}|{side}",
+                "event|side": f"{event.label_}|{side}",
+                "distance": _bucket(max(distance, 0)),
+            }
+        )
         lo, hi = (ent.end, trig) if side == "before" else (trig + 1, ent.start)
         for token in doc[lo:hi]:
             if token.is_alpha:
@@ -252,8 +255,11 @@ class RoleModel:
 
         all_ents = tuple(doc.ents)
         per_event = [candidates(doc, event, all_ents) for event in events]
-        rows = [pair_features(doc, event, ent, i, ents, self.schema, self.lexicon)
-                for event, ents in zip(events, per_event) for i, ent in enumerate(ents)]
+        rows = [
+            pair_features(doc, event, ent, i, ents, self.schema, self.lexicon)
+            for event, ents in zip(events, per_event, strict=False)
+            for i, ent in enumerate(ents)
+        ]
         if not rows:
             return [[] for _ in events]
         # the linear decision function directly: same result as classifier.predict without its input checks
@@ -296,13 +302,22 @@ def gold_pairs(doc: Any) -> list[RolePair]:
         if trig is None:
             continue
         sent = trig.sent
-        pair = RolePair(rel["event_label"], sent.start_char, sent.end_char, rel["arg"][0], rel["arg"][1],
-                        rel.get("arg_label", ""), rel["role"])
+        pair = RolePair(
+            rel["event_label"],
+            sent.start_char,
+            sent.end_char,
+            rel["arg"][0],
+            rel["arg"][1],
+            rel.get("arg_label", ""),
+            rel["role"],
+        )
         out.setdefault((pair.event_label, pair.event_start, pair.arg_start, pair.arg_end, pair.role), pair)
     return list(out.values())
 
 
-def training_pairs(docs: Iterable[Any], schema: Schema, lexicon: dict[str, set[str]]) -> tuple[list[dict], list[str], dict[str, Any]]:
+def training_pairs(
+    docs: Iterable[Any], schema: Schema, lexicon: dict[str, set[str]]
+) -> tuple[list[dict], list[str], dict[str, Any]]:
     """Feature rows, labels and a report (how many gold relations no candidate pair could reach, and why)."""
     rows: list[dict] = []
     labels: list[str] = []
@@ -325,9 +340,15 @@ def training_pairs(docs: Iterable[Any], schema: Schema, lexicon: dict[str, set[s
             if key in used:
                 reached += 1
             else:
-                unreachable.append({"article_id": doc.user_data.get("meta", {}).get("article_id"), "event_label": key[0],
-                                    "arg": [key[2], key[3]], "roles": roles,
-                                    "reason": "argument is not an entity of doc.ents inside the event sentence"})
+                unreachable.append(
+                    {
+                        "article_id": doc.user_data.get("meta", {}).get("article_id"),
+                        "event_label": key[0],
+                        "arg": [key[2], key[3]],
+                        "roles": roles,
+                        "reason": "argument is not an entity of doc.ents inside the event sentence",
+                    }
+                )
     return rows, labels, {"pairs": len(rows), "relations_reached": reached, "relations_unreachable": unreachable}
 
 
@@ -336,8 +357,11 @@ def trigger_lexicon(docs: Iterable[Any]) -> dict[str, set[str]]:
     lexicon: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         spans = list(doc.spans["event_triggers"]) if "event_triggers" in doc.spans else []
-        spans += [s for rel in doc.user_data.get("relations", [])
-                  if (s := doc.char_span(rel["event"][0], rel["event"][1], label=rel["event_label"], alignment_mode="expand"))]
+        spans += [
+            s
+            for rel in doc.user_data.get("relations", [])
+            if (s := doc.char_span(rel["event"][0], rel["event"][1], label=rel["event_label"], alignment_mode="expand"))
+        ]
         for span in spans:
             lexicon[span.label_].update(t.lower_ for t in span if t.is_alpha)
     return dict(lexicon)
@@ -385,14 +409,25 @@ def train_roles(train_docs: Sequence[Any], out_dir: Path, schema: Schema) -> Rol
         write_json(out_dir / ROLES_META, meta)
         (out_dir / ROLES_FILE).unlink(missing_ok=True)
         return RoleTrainResult("heuristic", None, meta)
-    payload = {"format": FORMAT_VERSION, "vectorizer": model.vectorizer, "classifier": model.classifier,
-               "lexicon": {k: sorted(v) for k, v in model.lexicon.items()}, "schema_hash": schema.hash,
-               "schema": schema.model_dump(mode="json")}
+    payload = {
+        "format": FORMAT_VERSION,
+        "vectorizer": model.vectorizer,
+        "classifier": model.classifier,
+        "lexicon": {k: sorted(v) for k, v in model.lexicon.items()},
+        "schema_hash": schema.hash,
+        "schema": schema.model_dump(mode="json"),
+    }
 
     with atomic_open(out_dir / ROLES_FILE, "wb") as handle:
         joblib.dump(payload, handle)
-    meta = {"kind": "classifier", "format": FORMAT_VERSION, "schema_hash": schema.hash, "trained": dt.datetime.now(dt.UTC).isoformat(),
-            "classes": [str(c) for c in model.classifier.classes_], **{k: v for k, v in model.report.items()}}
+    meta = {
+        "kind": "classifier",
+        "format": FORMAT_VERSION,
+        "schema_hash": schema.hash,
+        "trained": dt.datetime.now(dt.UTC).isoformat(),
+        "classes": [str(c) for c in model.classifier.classes_],
+        **dict(model.report.items()),
+    }
     write_json(out_dir / ROLES_META, meta)
     return RoleTrainResult("classifier", out_dir / ROLES_FILE, meta)
 
@@ -409,8 +444,10 @@ def load_roles(version_dir: Path) -> RoleModel | None:
         return None
     payload = joblib.load(path)  # our own artefact inside the model version (pickle: load only trusted models)
     if payload.get("format") != FORMAT_VERSION:
-        raise RolesError(f"{path} has role-model format {payload.get('format')}, this treffpunkt reads {FORMAT_VERSION}.",
-                         hint="Retrain the model version with this treffpunkt.")
+        raise RolesError(
+            f"{path} has role-model format {payload.get('format')}, this treffpunkt reads {FORMAT_VERSION}.",
+            hint="Retrain the model version with this treffpunkt.",
+        )
     lexicon = {k: set(v) for k, v in payload["lexicon"].items()}
     return RoleModel(Schema.model_validate(payload["schema"]), payload["vectorizer"], payload["classifier"], lexicon)
 
@@ -429,23 +466,38 @@ def _as_pair(item: RolePair | dict[str, Any]) -> list[RolePair]:
     ev = item["evidence"]
     args = [*item.get("actors", []), *item.get("recipients", [])]
     args += [a for a in (item.get("location"), item.get("date")) if a and a.get("start") is not None]
-    return [RolePair(item["label"], ev["start"], ev["end"], a["start"], a["end"], a.get("label", ""), a["role"])
-            for a in args if a.get("role")]
+    return [
+        RolePair(item["label"], ev["start"], ev["end"], a["start"], a["end"], a.get("label", ""), a["role"])
+        for a in args
+        if a.get("role")
+    ]
 
 
-def match_role_pairs(gold: Sequence[RolePair], predicted: Iterable[RolePair]) -> tuple[list[RolePair], list[RolePair], list[RolePair]]:
+def match_role_pairs(
+    gold: Sequence[RolePair], predicted: Iterable[RolePair]
+) -> tuple[list[RolePair], list[RolePair], list[RolePair]]:
     """Match predicted role pairs to gold one to one: (matched predictions, unmatched predictions, missed gold).
 
     Duplicate predictions count once. A prediction matches a gold relation with the same event label, argument
     offsets and role whose trigger lies in the predicted event sentence.
     """
-    preds = list({(p.event_label, p.event_start, p.event_end, p.arg_start, p.arg_end, p.role): p for p in predicted}.values())
+    preds = list(
+        {(p.event_label, p.event_start, p.event_end, p.arg_start, p.arg_end, p.role): p for p in predicted}.values()
+    )
     free = list(gold)
     matched: list[RolePair] = []
     unmatched: list[RolePair] = []
     for p in preds:
-        match = next((g for g in free if (g.event_label, g.arg_start, g.arg_end, g.role) == (p.event_label, p.arg_start, p.arg_end, p.role)
-                      and p.event_start < g.event_end and g.event_start < p.event_end), None)
+        match = next(
+            (
+                g
+                for g in free
+                if (g.event_label, g.arg_start, g.arg_end, g.role) == (p.event_label, p.arg_start, p.arg_end, p.role)
+                and p.event_start < g.event_end
+                and g.event_start < p.event_end
+            ),
+            None,
+        )
         if match is None:
             unmatched.append(p)
         else:

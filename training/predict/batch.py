@@ -83,7 +83,6 @@ class _Context:
     def __init__(self, spec: ModelSpec) -> None:
         import spacy
 
-
         if spec.code:
             from spacy.util import import_file
 
@@ -168,17 +167,34 @@ class _Manifest:
     def done(self, shard: _Shard, directory: Path) -> bool:
         entry = self.shards.get(shard.name)
         path = directory / shard.name
-        return bool(entry and entry["input_hash"] == shard.input_hash and entry["model_version"] == self.model_version
-                    and path.exists() and sha256_file(path) == entry["sha256"])
+        return bool(
+            entry
+            and entry["input_hash"] == shard.input_hash
+            and entry["model_version"] == self.model_version
+            and path.exists()
+            and sha256_file(path) == entry["sha256"]
+        )
 
     def record(self, shard: _Shard, path: Path, events: int, words: int) -> None:
-        self.shards[shard.name] = {"input_hash": shard.input_hash, "model_version": self.model_version,
-                                   "articles": len(shard.articles), "events": events, "words": words, "sha256": sha256_file(path)}
+        self.shards[shard.name] = {
+            "input_hash": shard.input_hash,
+            "model_version": self.model_version,
+            "articles": len(shard.articles),
+            "events": events,
+            "words": words,
+            "sha256": sha256_file(path),
+        }
         self.save()
 
     def save(self) -> None:
-        write_json(self.path, {"model_version": self.model_version, "shard_size": self.shard_size,
-                               "shards": dict(sorted(self.shards.items()))})
+        write_json(
+            self.path,
+            {
+                "model_version": self.model_version,
+                "shard_size": self.shard_size,
+                "shards": dict(sorted(self.shards.items())),
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------------------- executors
@@ -207,7 +223,16 @@ class _Pool:
 
         context = multiprocessing.get_context("forkserver")
         # what every worker needs before it can load a model: imported once in the server, inherited by each fork
-        context.set_forkserver_preload(["spacy", "sklearn.linear_model", "dateparser", "treffpunkt.training.predict.batch", "treffpunkt.training.pipeline.records", "treffpunkt.training.pipeline.roles"])
+        context.set_forkserver_preload(
+            [
+                "spacy",
+                "sklearn.linear_model",
+                "dateparser",
+                "treffpunkt.training.predict.batch",
+                "treffpunkt.training.pipeline.records",
+                "treffpunkt.training.pipeline.roles",
+            ]
+        )
         self.spec = spec
         self.depth = processes * 2
         self.pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker, initargs=(spec,))
@@ -244,8 +269,10 @@ class _Dask:
         try:
             self.client = Client(address, timeout="20s")
         except OSError as err:
-            raise PredictError(f"No Dask scheduler answered at {address}: {err}",
-                               hint="Start one with `dask scheduler` and `dask worker ADDRESS`, or drop --dask.") from err
+            raise PredictError(
+                f"No Dask scheduler answered at {address}: {err}",
+                hint="Start one with `dask scheduler` and `dask worker ADDRESS`, or drop --dask.",
+            ) from err
         plugin = _model_plugin(spec, _archive(Path(spec.path)), _read(spec.code))
         self.client.register_plugin(plugin, name=f"treffpunkt-model-{spec.model_version}")
         self.spec = spec
@@ -310,8 +337,14 @@ def _model_plugin(spec: ModelSpec, archive: bytes, code: str | None) -> Any:
             if self.code is not None:
                 code_path = target / "predict_code.py"
                 code_path.write_text(self.code, encoding="utf-8")
-            local = here.ModelSpec(str(target / "model"), self.spec.model_version, self.spec.schema, self.spec.roles_config,
-                                   self.spec.batch_size, str(code_path) if code_path else None)
+            local = here.ModelSpec(
+                str(target / "model"),
+                self.spec.model_version,
+                self.spec.schema,
+                self.spec.roles_config,
+                self.spec.batch_size,
+                str(code_path) if code_path else None,
+            )
             here._CONTEXTS[self.spec.key] = here._Context(local)  # tasks look the model up by the client's key
 
         def teardown(self, worker: Any) -> None:
@@ -325,7 +358,10 @@ def _model_plugin(spec: ModelSpec, archive: bytes, code: str | None) -> Any:
 def _dask_shard(key: str, articles: list[dict[str, Any]]) -> tuple[list[str], int]:
     ctx = _CONTEXTS.get(key)
     if ctx is None:
-        raise PredictError(f"This Dask worker has no model loaded for {key}.", hint="The worker plugin did not run; restart the workers.")
+        raise PredictError(
+            f"This Dask worker has no model loaded for {key}.",
+            hint="The worker plugin did not run; restart the workers.",
+        )
     return run_shard(ctx.spec, articles)
 
 
@@ -345,7 +381,9 @@ def predict(
     if shard_size < 1 or processes < 1:
         raise PredictError(f"shard size and processes must be positive (got {shard_size}, {processes}).")
     if not Path(spec.path).exists():
-        raise PredictError(f"Model version directory {spec.path} does not exist.", hint="List versions with `treffpunkt models`.")
+        raise PredictError(
+            f"Model version directory {spec.path} does not exist.", hint="List versions with `treffpunkt models`."
+        )
     out = Path(out)
     single_file = out.suffix == ".jsonl"
     shards_dir = out.with_name(out.name + ".shards") if single_file else out
@@ -366,7 +404,9 @@ def predict(
                 continue
             yield shard
 
-    executor = _Dask(spec, dask_address) if dask_address else (_Pool(spec, processes) if processes > 1 else _Local(spec))
+    executor = (
+        _Dask(spec, dask_address) if dask_address else (_Pool(spec, processes) if processes > 1 else _Local(spec))
+    )
     try:
         with progress_bar("articles") as bar:
             task = bar.add_task("predict", total=total)
@@ -404,4 +444,3 @@ def read_records(out: Path) -> list[dict[str, Any]]:
     if out.is_file():
         return list(read_jsonl(out))
     return [row for path in sorted(out.glob("shard-*.jsonl")) for row in read_jsonl(path)]
-

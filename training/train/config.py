@@ -20,7 +20,10 @@ def resolve_config_path(ws: Workspace, config: Path | str | None, default: str =
         return path
     if path.parent == Path("."):
         return ws.config_path(path.name if path.suffix else f"{path.name}.cfg")
-    raise ConfigError(f"Training config {path} does not exist.", hint="Pass an existing .cfg file or a name from configs/ (default, fast).")
+    raise ConfigError(
+        f"Training config {path} does not exist.",
+        hint="Pass an existing .cfg file or a name from configs/ (default, fast).",
+    )
 
 
 def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
@@ -30,7 +33,10 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
     try:
         return parse_config_overrides(list(args))
     except SystemExit as err:  # spaCy's parser exits on malformed args
-        raise ConfigError(f"Cannot read the config overrides {' '.join(args)!r}.", hint="Write them as --section.key value, e.g. --training.max_epochs 3.") from err
+        raise ConfigError(
+            f"Cannot read the config overrides {' '.join(args)!r}.",
+            hint="Write them as --section.key value, e.g. --training.max_epochs 3.",
+        ) from err
 
 
 def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> Any:
@@ -39,17 +45,25 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"Training config {path} does not exist.", hint="Pass --config FILE or use one of configs/*.cfg.")
+        raise ConfigError(
+            f"Training config {path} does not exist.", hint="Pass --config FILE or use one of configs/*.cfg."
+        )
     try:
         return util.load_config(path, overrides=dict(overrides or {}), interpolate=False)
     except Exception as err:  # confection raises several error types for bad files and overrides
-        raise ConfigError(f"Training config {path} cannot be read: {err}", hint="Check the file and the --section.key overrides.") from err
+        raise ConfigError(
+            f"Training config {path} cannot be read: {err}", hint="Check the file and the --section.key overrides."
+        ) from err
 
 
 def event_components(config: Any) -> list[str]:
     """Names of the pipeline's event classifier components (either backend)."""
 
-    return [name for name in config["nlp"]["pipeline"] if config["components"].get(name, {}).get("factory") in EVENT_FACTORIES]
+    return [
+        name
+        for name in config["nlp"]["pipeline"]
+        if config["components"].get(name, {}).get("factory") in EVENT_FACTORIES
+    ]
 
 
 def set_event_labels(config: Any, labels: Sequence[str]) -> None:

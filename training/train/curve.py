@@ -98,7 +98,6 @@ def train_curve(
     from spacy.tokens import DocBin
     from spacy.training.initialize import init_nlp
 
-
     ws.ensure()
     folder = check_data(Path(data) if data else default_data(ws))
     config_path = resolve_config_path(ws, config)
@@ -106,7 +105,10 @@ def train_curve(
     vocab = spacy.blank(schema.language).vocab
     train_docs = read_docbin(folder / "train.spacy", vocab)
     if len(train_docs) < len(fractions):
-        raise InputError(f"Only {len(train_docs)} training docs: too few for a {len(fractions)}-point curve.", hint="Annotate more documents first.")
+        raise InputError(
+            f"Only {len(train_docs)} training docs: too few for a {len(fractions)}-point curve.",
+            hint="Annotate more documents first.",
+        )
     random.Random(seed).shuffle(train_docs)
     points: list[CurvePoint] = []
     with tempfile.TemporaryDirectory(prefix="train-curve-") as tmp:
@@ -116,26 +118,60 @@ def train_curve(
             n = max(1, round(len(train_docs) * fraction))
             DocBin(docs=train_docs[:n], store_user_data=True).to_disk(share / "train.spacy")
             shutil.copy2(folder / "dev.spacy", share / "dev.spacy")
-            cfg = prepare_config(config_path, data=share, event_labels=schema.event_labels, seed=seed, overrides=overrides)
+            cfg = prepare_config(
+                config_path, data=share, event_labels=schema.event_labels, seed=seed, overrides=overrides
+            )
             nlp = init_nlp(cfg, use_gpu=-1)
             loop = run_training(nlp, share / "model", stdout=io.StringIO())
             best = spacy.load(share / "model" / "model-best")
             scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema)
-            points.append(CurvePoint(fraction, n, float(loop.best_score or 0.0), scores["ents_f"], scores["events_f"], round(loop.seconds, 2)))
+            points.append(
+                CurvePoint(
+                    fraction,
+                    n,
+                    float(loop.best_score or 0.0),
+                    scores["ents_f"],
+                    scores["events_f"],
+                    round(loop.seconds, 2),
+                )
+            )
     slope = last_slope(points)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = ws.root / "curves"
     png = plot(points, out_dir / f"train-curve-{stamp}.png")
     report = out_dir / f"train-curve-{stamp}.json"
     helps = slope >= HELPS_THRESHOLD
-    write_json(report, {"config": config_path.name, "data": str(folder), "points": [p.__dict__ for p in points], "slope_last_segment": slope, "threshold": HELPS_THRESHOLD, "more_data_helps": helps})
+    write_json(
+        report,
+        {
+            "config": config_path.name,
+            "data": str(folder),
+            "points": [p.__dict__ for p in points],
+            "slope_last_segment": slope,
+            "threshold": HELPS_THRESHOLD,
+            "more_data_helps": helps,
+        },
+    )
     run_path = None
     if track:
-
-        tracker = start_run(ws, job_type="train-curve", config={"config": config_path.name, "fractions": list(fractions), "seed": seed})
+        tracker = start_run(
+            ws, job_type="train-curve", config={"config": config_path.name, "fractions": list(fractions), "seed": seed}
+        )
         for p in points:
-            tracker.log({"fraction": p.fraction, "docs": p.docs, "dev_score": p.score, "ents_f": p.ents_f, "events_f": p.events_f})
-        tracker.table("train_curve", ["fraction", "docs", "score", "ents_f", "events_f", "seconds"], [list(p.__dict__.values()) for p in points])
+            tracker.log(
+                {
+                    "fraction": p.fraction,
+                    "docs": p.docs,
+                    "dev_score": p.score,
+                    "ents_f": p.ents_f,
+                    "events_f": p.events_f,
+                }
+            )
+        tracker.table(
+            "train_curve",
+            ["fraction", "docs", "score", "ents_f", "events_f", "seconds"],
+            [list(p.__dict__.values()) for p in points],
+        )
         tracker.summary({"slope_last_segment": slope, "more_data_helps": int(helps)})
         run_path = tracker.path
         tracker.finish()

@@ -58,7 +58,9 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[str]:
             yield piece
 
 
-def pretrain_config(train_config: Path, pretrain_cfg: Path, raw_text: Path, overrides: Mapping[str, Any] | None = None) -> Any:
+def pretrain_config(
+    train_config: Path, pretrain_cfg: Path, raw_text: Path, overrides: Mapping[str, Any] | None = None
+) -> Any:
     config = load_config(train_config).merge(load_config(pretrain_cfg))
     config["paths"]["raw_text"] = str(raw_text)
     for dotted, value in (overrides or {}).items():
@@ -85,11 +87,20 @@ def pretrain_texts(
     Mirrors ``spacy.treffpunkt.training.train.pretrain.pretrain`` but stops cleanly on a time budget or Ctrl-C, keeping the
     weights learnt so far.
     """
-    return str(_pretrain(config, texts, Path(out_dir), max_seconds=max_seconds, seed=seed, stdout=stdout, clock=clock).weights)
+    return str(
+        _pretrain(config, texts, Path(out_dir), max_seconds=max_seconds, seed=seed, stdout=stdout, clock=clock).weights
+    )
 
 
 def _pretrain(
-    config: Any, texts: Iterable[str], out_dir: Path, *, max_seconds: float | None, seed: int | None, stdout: IO[str], clock: Any = time.perf_counter
+    config: Any,
+    texts: Iterable[str],
+    out_dir: Path,
+    *,
+    max_seconds: float | None,
+    seed: int | None,
+    stdout: IO[str],
+    clock: Any = time.perf_counter,
 ) -> PretrainResult:
     from spacy.schemas import ConfigSchemaPretrain
     from spacy.treffpunkt.training.train.pretrain import create_pretraining_model, ensure_docs, make_update
@@ -97,7 +108,10 @@ def _pretrain(
     from thinc.api import fix_random_seed
 
     if "pretraining" not in config or not config["pretraining"]:
-        raise InputError("The config has no [pretraining] block.", hint="Merge configs/pretrain.cfg into it (treffpunkt pretrain does).")
+        raise InputError(
+            "The config has no [pretraining] block.",
+            hint="Merge configs/pretrain.cfg into it (treffpunkt pretrain does).",
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "raw_text.jsonl"
     n_texts = 0
@@ -162,7 +176,11 @@ def pretrain(
     """Pretrain the tok2vec of ``config`` (default.cfg) on all corpus articles; returns where the weights are."""
     ws.ensure()
     train_cfg = resolve_config_path(ws, config)
-    out_dir = Path(out).parent if out and Path(out).suffix == ".bin" else Path(out or ws.models_dir / "pretrain" / train_cfg.stem)
+    out_dir = (
+        Path(out).parent
+        if out and Path(out).suffix == ".bin"
+        else Path(out or ws.models_dir / "pretrain" / train_cfg.stem)
+    )
     cfg = pretrain_config(train_cfg, ws.config_path("pretrain.cfg"), out_dir / "raw_text.jsonl", overrides)
     result = _pretrain(cfg, corpus_texts(ws), out_dir, max_seconds=max_seconds, seed=seed, stdout=stdout)
     if out and Path(out).suffix == ".bin" and Path(out) != result.weights:

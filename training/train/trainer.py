@@ -115,7 +115,9 @@ def data_record(folder: Path) -> dict[str, Any]:
 def git_commit() -> str | None:
     repo = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -134,7 +136,10 @@ def prepare_config(
     base: dict[str, Any] = {"paths.train": str(data / "train.spacy"), "paths.dev": str(data / "dev.spacy")}
     if pretrained is not None:
         if not Path(pretrained).exists():
-            raise InputError(f"Pretrained weights {pretrained} do not exist.", hint="Run `treffpunkt pretrain` first or fix the path.")
+            raise InputError(
+                f"Pretrained weights {pretrained} do not exist.",
+                hint="Run `treffpunkt pretrain` first or fix the path.",
+            )
         base["paths.init_tok2vec"] = str(Path(pretrained).resolve())
     if seed is not None:
         base["system.seed"] = seed
@@ -262,12 +267,18 @@ def train(
     import spacy
     from spacy.training.initialize import init_nlp
 
-
     ws.ensure()
     config_path = resolve_config_path(ws, config)
     folder = check_data(Path(data) if data else default_data(ws))
     schema = load_schema(ws.schema_path)
-    cfg = prepare_config(config_path, data=folder, event_labels=schema.event_labels, pretrained=pretrained, seed=seed, overrides=overrides)
+    cfg = prepare_config(
+        config_path,
+        data=folder,
+        event_labels=schema.event_labels,
+        pretrained=pretrained,
+        seed=seed,
+        overrides=overrides,
+    )
     version = versions.next_version(ws, name or config_path.stem)
     vdir = ws.models_dir / version
     vdir.mkdir(parents=True)  # reserves the number; fails loudly if a parallel run took it
@@ -297,8 +308,11 @@ def train(
     roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema)
     assigner = version_roles(ws, vdir, schema)
     dev_scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema, roles=assigner)
-    test_scores = (evaluate_nlp(best, read_docbin(folder / "test.spacy", best.vocab), schema, roles=assigner)
-                   if (folder / "test.spacy").exists() else {})
+    test_scores = (
+        evaluate_nlp(best, read_docbin(folder / "test.spacy", best.vocab), schema, roles=assigner)
+        if (folder / "test.spacy").exists()
+        else {}
+    )
     meta = versions.read_meta(vdir)
     meta["treffpunkt"] = {
         "version": version,
@@ -324,7 +338,16 @@ def train(
         log_scores(tracker, dev_scores, prefix="final/dev/")
         if test_scores:
             log_scores(tracker, test_scores, prefix="final/test/")
-        tracker.log_model(version, vdir, {"version": version, "schema_sha256": schema.hash, "dev_ents_f": dev_scores.get("ents_f"), "dev_events_f": dev_scores.get("events_f")})
+        tracker.log_model(
+            version,
+            vdir,
+            {
+                "version": version,
+                "schema_sha256": schema.hash,
+                "dev_ents_f": dev_scores.get("ents_f"),
+                "dev_events_f": dev_scores.get("events_f"),
+            },
+        )
         tracker.finish()
     return TrainResult(
         version=version,
@@ -348,9 +371,15 @@ def roles_record(result: Any) -> dict[str, Any]:
         record["heuristic"] = "configs/roles.yaml (heuristic section)"
     else:
         unreachable = report.get("relations_unreachable", [])
-        record.update({"pairs": report.get("pairs"), "label_counts": report.get("label_counts"),
-                       "relations_reached": report.get("relations_reached"), "relations_unreachable": len(unreachable),
-                       "report": "roles.json"})
+        record.update(
+            {
+                "pairs": report.get("pairs"),
+                "label_counts": report.get("label_counts"),
+                "relations_reached": report.get("relations_reached"),
+                "relations_unreachable": len(unreachable),
+                "report": "roles.json",
+            }
+        )
     return record
 
 
@@ -358,7 +387,12 @@ def step_scores(info: Mapping[str, Any]) -> dict[str, Any]:
     """The numbers of one evaluation step (score, dev scores, losses) for the tracker."""
     other = {k: v for k, v in (info.get("other_scores") or {}).items() if isinstance(v, int | float)}
     losses = {f"loss_{k}": v for k, v in (info.get("losses") or {}).items()}
-    return {"score": info.get("score"), "epoch": info.get("epoch"), **{f"dev/{k}": v for k, v in other.items()}, **losses}
+    return {
+        "score": info.get("score"),
+        "epoch": info.get("epoch"),
+        **{f"dev/{k}": v for k, v in other.items()},
+        **losses,
+    }
 
 
 def _promote(staging: Path, vdir: Path) -> None:

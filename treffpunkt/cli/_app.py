@@ -53,7 +53,9 @@ def _root(
 
 corpus_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Ingest, inspect and export articles.")
 studio_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Run the workspace's local Label Studio server.")
-annotate_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Label Studio project: setup, push, pull, convert, agreement.")
+annotate_app = typer.Typer(
+    cls=_Group, no_args_is_help=True, help="Label Studio project: setup, push, pull, convert, agreement."
+)
 models_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Model versions in the workspace.")
 
 app.add_typer(corpus_app, name="corpus")

@@ -19,14 +19,22 @@ if TYPE_CHECKING:
 
 @annotate_app.command("setup")
 def setup_cli(
-    schema_file: Annotated[Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).", dir_okay=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Apply a schema that lacks labels existing annotations use.")] = False,
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).", dir_okay=False)
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Apply a schema that lacks labels existing annotations use.")
+    ] = False,
+    overlap: Annotated[
+        int | None,
+        typer.Option("--overlap", help="Annotators per task (e.g. 2 for agreement); new or existing project."),
+    ] = None,
 ) -> None:
-    """Create the Label Studio project, or update its labeling config from the schema."""
+    """Create the Label Studio project, or update its labeling config from the schema (and the annotation overlap)."""
     from treffpunkt.annotation.labelstudio.project import setup
 
     ws = workspace.current()
-    result = setup(ws, schema_path=schema_file, force=force)
+    result = setup(ws, schema_path=schema_file, force=force, overlap=overlap)
     ref = result.project
     if result.created:
         console.print(f"Created project {ref.title!r} (id {ref.id}) from {result.schema_path}.")
@@ -36,23 +44,37 @@ def setup_cli(
         console.print(f"Project {ref.title!r} (id {ref.id}) is up to date with {result.schema_path}.")
     for (control, label), count in result.orphaned.items():
         err_console.print(f"[yellow]Orphaned by --force:[/] {label} ({control}): {count} region(s)")
+    if result.overlap is not None:
+        console.print(f"Every task is now labelled by {result.overlap} annotator(s) (maximum_annotations).")
     console.print(f"Open it: {ref.url}/projects/{ref.id}/data")
 
 
 @annotate_app.command("push")
 def push_cli(
     model: Annotated[
-        str | None, typer.Option("--model", help="Model version (name under models/ or a pipeline directory) for pre-annotations.")
+        str | None,
+        typer.Option("--model", help="Model version (name under models/ or a pipeline directory) for pre-annotations."),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="Push at most N new articles.")] = None,
     order: Annotated[
-        str, typer.Option("--order", help="'corpus' (corpus order) or 'uncertainty' (least certain first; needs --model).")
+        str,
+        typer.Option("--order", help="'corpus' (corpus order) or 'uncertainty' (least certain first; needs --model)."),
     ] = "corpus",
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Tasks per import request (with --model at most 100, so imports overlap the model).")
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Tasks per import request (with --model at most 100, so imports overlap the model).",
+        ),
     ] = 500,
     predictions: Annotated[
-        Path | None, typer.Option("--predictions", dir_okay=False, help="Precomputed predictions (JSONL from `annotate preannotate`) instead of --model.")
+        Path | None,
+        typer.Option(
+            "--predictions",
+            dir_okay=False,
+            help="Precomputed predictions (JSONL from `annotate preannotate`) instead of --model.",
+        ),
     ] = None,
 ) -> None:
     """Import corpus articles not yet in the project (never duplicates), optionally with predictions."""
@@ -75,14 +97,18 @@ def push_cli(
         _print_skipped(result.predictions, "Not sent")
     if result.without_prediction:
         shown = ", ".join(result.without_prediction[:10]) + (" ..." if len(result.without_prediction) > 10 else "")
-        err_console.print(f"[yellow]{len(result.without_prediction)} task(s) have no line in {predictions}, pushed without a prediction:[/] {shown}")
+        err_console.print(
+            f"[yellow]{len(result.without_prediction)} task(s) have no line in {predictions}, pushed without a prediction:[/] {shown}"
+        )
     _print_queue(result.project, order)
 
 
 @annotate_app.command("preannotate")
 def preannotate_cli(
     model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],
-    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="JSONL file to write (one prediction per article).")],
+    out: Annotated[
+        Path, typer.Option("--out", dir_okay=False, help="JSONL file to write (one prediction per article).")
+    ],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per nlp.pipe call.")] = 500,
 ) -> None:
     """Write a model version's Label Studio predictions for the corpus to a file, for `annotate push --predictions`."""
@@ -94,8 +120,9 @@ def preannotate_cli(
     console.print(f"Next: treffpunkt annotate push --predictions {out}")
 
 
-@annotate_app.command("predict")
-def predict_cli(
+@annotate_app.command("attach-predictions")
+@annotate_app.command("predict", hidden=True, deprecated=True)  # the old name, kept so scripts keep working
+def attach_predictions_cli(
     model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],
     order: Annotated[
         str, typer.Option("--order", help="'corpus' or 'uncertainty' (Label All Tasks serves the least certain first).")
@@ -147,11 +174,22 @@ def pull_cli(
 
 @annotate_app.command("convert")
 def convert_cli(
-    export: Annotated[Path, typer.Argument(help="Label Studio JSON export (e.g. corpus/exports/<stamp>_<project>.json).", dir_okay=False)],
-    schema_file: Annotated[Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: the export path without .json).", file_okay=False)] = None,
+    export: Annotated[
+        Path,
+        typer.Argument(help="Label Studio JSON export (e.g. corpus/exports/<stamp>_<project>.json).", dir_okay=False),
+    ],
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: the export path without .json).", file_okay=False),
+    ] = None,
     all_annotators: Annotated[
-        bool, typer.Option("--all-annotators", help="One Doc per non-cancelled annotation (for agreement), not one per task.")
+        bool,
+        typer.Option(
+            "--all-annotators", help="One Doc per non-cancelled annotation (for agreement), not one per task."
+        ),
     ] = False,
 ) -> None:
     """Convert a Label Studio export into train/dev/test DocBins, with a report on every span."""
@@ -188,28 +226,55 @@ def print_convert(result: ConvertResult) -> None:
         table.add_row("split", name, detail, str(result.counts[name]))
     console.print(table)
     if report.empty_splits:
-        console.print(f"[yellow]Empty splits:[/] {', '.join(report.empty_splits)} (too few clusters for the configured ratios).")
+        console.print(
+            f"[yellow]Empty splits:[/] {', '.join(report.empty_splits)} (too few clusters for the configured ratios)."
+        )
     console.print(f"DocBins: {', '.join(str(p) for p in result.files.values())}")
     console.print(f"Report: {result.report_path}  Manifest: {result.manifest_path}")
 
 
 @annotate_app.command("import-conll")
 def import_conll_cli(
-    file: Annotated[Path, typer.Argument(help="CoNLL/IOB file: two columns, CoNLL-2003 or GermEval style; LF or CRLF.", dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(help="CoNLL/IOB file: two columns, CoNLL-2003 or GermEval style; LF or CRLF.", dir_okay=False),
+    ],
     label_map: Annotated[
-        list[str] | None, typer.Option("--label-map", help="FROM=TO, repeatable; TO must be a schema entity label, or O to drop.")
+        list[str] | None,
+        typer.Option("--label-map", help="FROM=TO, repeatable; TO must be a schema entity label, or O to drop."),
     ] = None,
-    label_map_file: Annotated[Path | None, typer.Option("--label-map-file", help="YAML mapping FROM: TO (--label-map entries win).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="DocBin to write (default: FILE with .spacy).", dir_okay=False)] = None,
+    label_map_file: Annotated[
+        Path | None, typer.Option("--label-map-file", help="YAML mapping FROM: TO (--label-map entries win).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="DocBin to write (default: FILE with .spacy).", dir_okay=False)
+    ] = None,
     column: Annotated[
-        int | None, typer.Option("--column", help="Tag column, 0-based, negative counts from the end (default: last; GermEval: 2).")
+        int | None,
+        typer.Option(
+            "--column", help="Tag column, 0-based, negative counts from the end (default: last; GermEval: 2)."
+        ),
     ] = None,
     sentences_per_doc: Annotated[
-        int | None, typer.Option("--sentences-per-doc", min=1, help="Sentences per Doc/task (default: conll.sentences_per_doc in convert.yaml).")
+        int | None,
+        typer.Option(
+            "--sentences-per-doc",
+            min=1,
+            help="Sentences per Doc/task (default: conll.sentences_per_doc in convert.yaml).",
+        ),
     ] = None,
-    tasks_out: Annotated[Path | None, typer.Option("--tasks-out", help="Also write Label Studio tasks with the entities as annotations.", dir_okay=False)] = None,
-    schema_file: Annotated[Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")] = None,
-    push: Annotated[bool, typer.Option("--push", help="Import the tasks into the workspace's Label Studio project for review.")] = False,
+    tasks_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--tasks-out", help="Also write Label Studio tasks with the entities as annotations.", dir_okay=False
+        ),
+    ] = None,
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")
+    ] = None,
+    push: Annotated[
+        bool, typer.Option("--push", help="Import the tasks into the workspace's Label Studio project for review.")
+    ] = False,
 ) -> None:
     """Read an existing IOB/CoNLL corpus into a DocBin; labels outside the schema are mapped or dropped and counted."""
     from treffpunkt.annotation.convert.conll import import_conll, parse_label_map
@@ -238,7 +303,9 @@ def import_conll_cli(
 
         studio = connect(ws)
         pushed = import_annotated_tasks(studio, require_project(studio, ws), result.tasks)
-        console.print(f"Pushed to {pushed.project.url}: {pushed.imported} tasks imported, {pushed.already_present} already present.")
+        console.print(
+            f"Pushed to {pushed.project.url}: {pushed.imported} tasks imported, {pushed.already_present} already present."
+        )
 
 
 def print_conll(result: ConllResult) -> None:
@@ -260,7 +327,11 @@ def print_conll(result: ConllResult) -> None:
     for kind, count in sorted(report.repairs.items()):
         table.add_row("[yellow]IOB repaired[/]", kind, str(count))
     if report.bad_lines:
-        table.add_row("[red]lines skipped[/]", report.bad_lines[0] + (" …" if len(report.bad_lines) > 1 else ""), str(len(report.bad_lines)))
+        table.add_row(
+            "[red]lines skipped[/]",
+            report.bad_lines[0] + (" …" if len(report.bad_lines) > 1 else ""),
+            str(len(report.bad_lines)),
+        )
     console.print(table)
     console.print(f"DocBin: {result.out}  Report: {result.report_path}")
     if result.tasks_out:
@@ -271,11 +342,16 @@ def print_conll(result: ConllResult) -> None:
 def agreement_cli(
     export: Annotated[
         Path | None,
-        typer.Argument(help="Label Studio JSON export (default: the newest raw export in corpus/exports/).", dir_okay=False),
+        typer.Argument(
+            help="Label Studio JSON export (default: the newest raw export in corpus/exports/).", dir_okay=False
+        ),
     ] = None,
-    schema_file: Annotated[Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")] = None,
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema", help="Label schema (default: the workspace's).")
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Conflicts file (default: corpus/exports/agreement/<export>.conflicts.json).")
+        Path | None,
+        typer.Option("--out", help="Conflicts file (default: corpus/exports/agreement/<export>.conflicts.json)."),
     ] = None,
     tag: Annotated[
         bool,
@@ -286,7 +362,9 @@ def agreement_cli(
         ),
     ] = False,
     view: Annotated[bool, typer.Option("--view/--no-view", help="With --tag: create the saved view too.")] = True,
-    project: Annotated[int | None, typer.Option("--project", help="Label Studio project id (default: from the export).")] = None,
+    project: Annotated[
+        int | None, typer.Option("--project", help="Label Studio project id (default: from the export).")
+    ] = None,
 ) -> None:
     """Pairwise span F1 (exact/overlap), sentence event kappa/alpha and a disagreement breakdown per annotator pair.
 
@@ -324,7 +402,18 @@ def print_result(result: AgreementResult) -> None:
         f"({', '.join(result.annotators)}); {len(result.conflicting_tasks)} with conflicts."
     )
     labels = Table(title="Agreement per label (all pairs pooled)")
-    for column in ("Layer", "Label", "Spans", "F1 exact", "F1 overlap", "Boundary", "Label conf.", "Missing", "κ sent.", "α sent."):
+    for column in (
+        "Layer",
+        "Label",
+        "Spans",
+        "F1 exact",
+        "F1 overlap",
+        "Boundary",
+        "Label conf.",
+        "Missing",
+        "κ sent.",
+        "α sent.",
+    ):
         labels.add_column(column, justify="left" if column in ("Layer", "Label") else "right")
     sentence = {e.label: e for e in result.event_labels}
     for layer in LAYERS:
@@ -332,16 +421,24 @@ def print_result(result: AgreementResult) -> None:
             counts = result.counts(layer, "exact", label=label)
             event = sentence.get(label) if layer == EVENT_TAG else None
             labels.add_row(
-                layer, label, str(counts.n_a + counts.n_b),
-                _fmt(counts.f1), _fmt(result.f1(layer, "overlap", label=label)),
+                layer,
+                label,
+                str(counts.n_a + counts.n_b),
+                _fmt(counts.f1),
+                _fmt(result.f1(layer, "overlap", label=label)),
                 *(str(result.disagreement(kind=k, layer=layer, label=label)) for k in ("boundary", "label", "missing")),
-                _fmt(event.kappa) if event else "", _fmt(event.alpha) if event else "",
+                _fmt(event.kappa) if event else "",
+                _fmt(event.alpha) if event else "",
             )
         labels.add_row(
-            layer, "[bold]micro / macro[/]", "",
+            layer,
+            "[bold]micro / macro[/]",
+            "",
             f"{_fmt(result.f1(layer, 'exact'))} / {_fmt(result.macro_f1(layer, 'exact'))}",
             f"{_fmt(result.f1(layer, 'overlap'))} / {_fmt(result.macro_f1(layer, 'overlap'))}",
-            *(str(result.disagreement(kind=k, layer=layer)) for k in ("boundary", "label", "missing")), "", "",
+            *(str(result.disagreement(kind=k, layer=layer)) for k in ("boundary", "label", "missing")),
+            "",
+            "",
             end_section=True,
         )
     console.print(labels)
@@ -352,7 +449,8 @@ def print_result(result: AgreementResult) -> None:
     for pair in result.pairs:
         for layer in LAYERS:
             pairs.add_row(
-                f"{pair[0]} ↔ {pair[1]}", layer,
+                f"{pair[0]} ↔ {pair[1]}",
+                layer,
                 f"{_fmt(result.f1(layer, 'exact', pair=pair))} / {_fmt(result.macro_f1(layer, 'exact', pair=pair))}",
                 f"{_fmt(result.f1(layer, 'overlap', pair=pair))} / {_fmt(result.macro_f1(layer, 'overlap', pair=pair))}",
                 *(str(result.disagreement(kind=k, layer=layer, pair=pair)) for k in ("boundary", "label", "missing")),
@@ -378,27 +476,38 @@ def print_tags(tagged: TagResult) -> None:
         f"{len(tagged.cleared)} earlier tags cleared."
     )
     if tagged.missing:
-        console.print(f"[yellow]{len(tagged.missing)} tasks of the export are gone from the server:[/] {tagged.missing}")
+        console.print(
+            f"[yellow]{len(tagged.missing)} tasks of the export are gone from the server:[/] {tagged.missing}"
+        )
     if tagged.view_id is not None:
         state = "created" if tagged.view_created else "already there"
-        console.print(f"Data Manager tab [bold]{VIEW_TITLE!r}[/] ({state}, view {tagged.view_id}) lists them, lowest agreement first.")
+        console.print(
+            f"Data Manager tab [bold]{VIEW_TITLE!r}[/] ({state}, view {tagged.view_id}) lists them, lowest agreement first."
+        )
 
 
 @annotate_app.command("gold-build")
 def gold_build_cli(
-    spec: Annotated[Path | None, typer.Option(help="Gold spec (default: corpus/gold/spec.yaml in the repository).", dir_okay=False)] = None,
-    seeds: Annotated[Path | None, typer.Option(help="Folder of the seed files named in the spec.", file_okay=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write the Label Studio export (default: corpus/gold/seeds.json).", dir_okay=False)] = None,
-    schema: Annotated[Path | None, typer.Option(help="Label schema (default: configs/schema.yaml in the repository).", dir_okay=False)] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="Gold spec (default: corpus/gold/spec.yaml in the repository).", dir_okay=False)
+    ] = None,
+    seeds: Annotated[
+        Path | None, typer.Option(help="Folder of the seed files named in the spec.", file_okay=False)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the Label Studio export (default: corpus/gold/seeds.json).", dir_okay=False),
+    ] = None,
+    schema: Annotated[
+        Path | None, typer.Option(help="Label schema (default: configs/schema.yaml in the repository).", dir_okay=False)
+    ] = None,
 ) -> None:
     """Resolve the gold spec against the cleaned seed texts and write the Label Studio export."""
     from treffpunkt.core.resources import default_config
     from treffpunkt.core.schema import load_schema
     from treffpunkt.demo import gold
 
-    result = gold.build_gold(
-        load_schema(schema or default_config("schema.yaml")), spec_path=spec, seeds_dir=seeds
-    )
+    result = gold.build_gold(load_schema(schema or default_config("schema.yaml")), spec_path=spec, seeds_dir=seeds)
     path = gold.write_gold(result, out)
     counts = ", ".join(f"{v} {k}" for k, v in result.counts().items())
     console.print(f"Gold written to {path}: {counts}.")

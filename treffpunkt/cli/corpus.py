@@ -37,11 +37,19 @@ def add_cli(
     table.add_column("reasons", overflow="fold")
     for f in report.files:
         reasons = "; ".join(f.reasons[:3]) + (f" (+{len(f.reasons) - 3} more)" if len(f.reasons) > 3 else "")
-        table.add_row(Path(f.path).name, f.kind, str(f.added), str(f.near_duplicate), str(f.duplicate),
-                      str(f.rejected), reasons)
+        table.add_row(
+            Path(f.path).name, f.kind, str(f.added), str(f.near_duplicate), str(f.duplicate), str(f.rejected), reasons
+        )
     table.add_section()
-    table.add_row("total", "", str(report.count("added")), str(report.count("near-duplicate")),
-                  str(report.count("duplicate")), str(report.rejected), "")
+    table.add_row(
+        "total",
+        "",
+        str(report.count("added")),
+        str(report.count("near-duplicate")),
+        str(report.count("duplicate")),
+        str(report.rejected),
+        "",
+    )
     console.print(table)
     if report.added == 0:
         console.print("Added 0 articles: everything was already in the corpus or rejected.")

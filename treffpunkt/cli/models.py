@@ -21,7 +21,6 @@ def scores_line(scores: dict, prefix: str = "") -> str:
     return prefix + ", ".join(parts)
 
 
-
 @models_app.command("list")
 def models_list_cli() -> None:
     """List model versions: version, created, data, dev/test scores, size."""
@@ -39,7 +38,12 @@ def models_list_cli() -> None:
     for v in versions:
         status = "" if v.complete else " [yellow](interrupted)[/]"
         table.add_row(
-            v.version + status, v.created or "-", Path(v.data).name if v.data else "-", scores_line(v.dev_scores), scores_line(v.test_scores), f"{v.size_bytes / 1e6:.1f} MB"
+            v.version + status,
+            v.created or "-",
+            Path(v.data).name if v.data else "-",
+            scores_line(v.dev_scores),
+            scores_line(v.test_scores),
+            f"{v.size_bytes / 1e6:.1f} MB",
         )
     console.print(table)
     curves = _curve_reports(current().root / "curves")
@@ -49,9 +53,13 @@ def models_list_cli() -> None:
             table.add_column(col)
         for name, report in curves:
             by_share = {round(p["fraction"] * 100): p["score"] for p in report.get("points", [])}
-            table.add_row(name, str(report.get("config", "-")), Path(str(report.get("data", ""))).name or "-",
-                          *(f"{by_share[k]:.3f}" if k in by_share else "-" for k in (25, 50, 75, 100)),
-                          "yes" if report.get("more_data_helps") else "no")
+            table.add_row(
+                name,
+                str(report.get("config", "-")),
+                Path(str(report.get("data", ""))).name or "-",
+                *(f"{by_share[k]:.3f}" if k in by_share else "-" for k in (25, 50, 75, 100)),
+                "yes" if report.get("more_data_helps") else "no",
+            )
         console.print(table)
 
 

@@ -19,19 +19,34 @@ from treffpunkt.core.workspace import current
 @app.command("train", context_settings=OVERRIDES)
 def train_cli(
     ctx: typer.Context,
-    config: Annotated[str | None, typer.Option("--config", "-c", help="Config file, or a name in configs/ (default, fast).")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Config file, or a name in configs/ (default, fast).")
+    ] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Converted export folder (default: the newest).")] = None,
-    pretrained: Annotated[Path | None, typer.Option("--pretrained", help="tok2vec weights from `treffpunkt pretrain`.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Model name; the version is <name>-<NNN> (default: config name).")] = None,
+    pretrained: Annotated[
+        Path | None, typer.Option("--pretrained", help="tok2vec weights from `treffpunkt pretrain`.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Model name; the version is <name>-<NNN> (default: config name).")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (overrides [system] seed).")] = None,
-    max_seconds: Annotated[float | None, typer.Option("--max-seconds", help="Stop after this many seconds, keeping the best model.")] = None,
+    max_seconds: Annotated[
+        float | None, typer.Option("--max-seconds", help="Stop after this many seconds, keeping the best model.")
+    ] = None,
 ) -> None:
     """Train a model version; extra options are config overrides such as --training.max_epochs 3."""
     from treffpunkt.training.train.config import parse_overrides
     from treffpunkt.training.train.trainer import train
 
     result = train(
-        current(), config=config, data=data, pretrained=pretrained, name=name, seed=seed, overrides=parse_overrides(ctx.args), max_seconds=max_seconds
+        current(),
+        config=config,
+        data=data,
+        pretrained=pretrained,
+        name=name,
+        seed=seed,
+        overrides=parse_overrides(ctx.args),
+        max_seconds=max_seconds,
     )
     if result.interrupted:
         console.print("[yellow]Interrupted: kept the best model so far.[/]")
@@ -41,8 +56,10 @@ def train_cli(
     console.print(f"  dev:  {scores_line(result.dev_scores)}\n  test: {scores_line(result.test_scores)}")
     roles = result.meta.get("treffpunkt", {}).get("roles", {})
     if roles.get("kind") == "classifier":
-        console.print(f"  roles: classifier from {roles.get('relations_reached')} gold relations ({roles.get('file')}; "
-                      f"{roles.get('relations_unreachable')} unreachable, see roles.json)")
+        console.print(
+            f"  roles: classifier from {roles.get('relations_reached')} gold relations ({roles.get('file')}; "
+            f"{roles.get('relations_unreachable')} unreachable, see roles.json)"
+        )
     elif roles:
         console.print(f"  roles: heuristic (configs/roles.yaml) — {roles.get('reason')}")
     if result.wandb_path:
@@ -52,18 +69,28 @@ def train_cli(
 @app.command("pretrain", context_settings=OVERRIDES)
 def pretrain_cli(
     ctx: typer.Context,
-    config: Annotated[str | None, typer.Option("--config", "-c", help="Training config whose tok2vec to pretrain (default.cfg).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Weights file (.bin) or folder (default: models/pretrain/<config>/).")] = None,
-    max_seconds: Annotated[float | None, typer.Option("--max-seconds", help="Stop after this many seconds, keeping the weights.")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Training config whose tok2vec to pretrain (default.cfg).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Weights file (.bin) or folder (default: models/pretrain/<config>/).")
+    ] = None,
+    max_seconds: Annotated[
+        float | None, typer.Option("--max-seconds", help="Stop after this many seconds, keeping the weights.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Pretrain the tok2vec layer on all corpus articles (characters objective); extra options override the config."""
     from treffpunkt.training.train.config import parse_overrides
     from treffpunkt.training.train.pretrain import pretrain
 
-    result = pretrain(current(), config=config, out=out, overrides=parse_overrides(ctx.args), max_seconds=max_seconds, seed=seed)
+    result = pretrain(
+        current(), config=config, out=out, overrides=parse_overrides(ctx.args), max_seconds=max_seconds, seed=seed
+    )
     note = f" (stopped: {result.stopped})" if result.stopped else ""
-    console.print(f"[green]✔[/] Pretrained on {result.texts} text chunks, {result.words} words, {result.epochs} epoch(s){note}")
+    console.print(
+        f"[green]✔[/] Pretrained on {result.texts} text chunks, {result.words} words, {result.epochs} epoch(s){note}"
+    )
     console.print(f"  weights: {result.weights}\n  next: treffpunkt train --pretrained {result.weights}")
 
 
@@ -85,8 +112,19 @@ def train_curve_cli(
     for col in ("share", "docs", "score", "ents F", "events F", "seconds"):
         table.add_column(col, justify="right")
     for p in result.points:
-        table.add_row(f"{p.fraction:.0%}", str(p.docs), f"{p.score:.3f}", f"{p.ents_f:.3f}", f"{p.events_f:.3f}", f"{p.seconds:.0f}")
+        table.add_row(
+            f"{p.fraction:.0%}",
+            str(p.docs),
+            f"{p.score:.3f}",
+            f"{p.ents_f:.3f}",
+            f"{p.events_f:.3f}",
+            f"{p.seconds:.0f}",
+        )
     console.print(table)
-    verdict = "more data is likely to help" if result.more_data_helps else "the curve is flat: more data alone is unlikely to help much"
+    verdict = (
+        "more data is likely to help"
+        if result.more_data_helps
+        else "the curve is flat: more data alone is unlikely to help much"
+    )
     console.print(f"Last segment: {result.slope:+.3f} per 25 % (threshold {HELPS_THRESHOLD}): {verdict}.")
     console.print(f"Saved {result.png} and {result.report}")

@@ -29,7 +29,9 @@ def read_yaml(path: Path, *, what: str) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise ConfigError(f"{what} {path} does not exist.", hint="Run `treffpunkt init DIR` for the default configs.") from err
+        raise ConfigError(
+            f"{what} {path} does not exist.", hint="Run `treffpunkt init DIR` for the default configs."
+        ) from err
     except yaml.YAMLError as err:
         raise ConfigError(f"{what} {path} is not valid YAML: {err}") from err
 
@@ -53,5 +55,7 @@ def load_config(path: Path, model: type[T], *, what: str, defaults: Path | None 
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"{what} {path} is invalid: {validation_problems(err)}",
-                          hint=f"Compare it with the shipped default ({Path(path).name} in `treffpunkt init`).") from err
+        raise ConfigError(
+            f"{what} {path} is invalid: {validation_problems(err)}",
+            hint=f"Compare it with the shipped default ({Path(path).name} in `treffpunkt init`).",
+        ) from err

@@ -13,7 +13,9 @@ from typing import IO, Any
 
 
 @contextmanager
-def atomic_open(path: Path, mode: str = "w", *, encoding: str | None = "utf-8", perms: int | None = None) -> Iterator[IO[Any]]:
+def atomic_open(
+    path: Path, mode: str = "w", *, encoding: str | None = "utf-8", perms: int | None = None
+) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; it replaces ``path`` only if the block finishes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

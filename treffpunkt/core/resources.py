@@ -15,8 +15,10 @@ from treffpunkt.core.errors import TreffpunktError
 def _directory(package: str) -> Path:
     root = files(package)
     if not isinstance(root, Path):  # a zipped install: our readers need real files
-        raise TreffpunktError(f"treffpunkt's package data ({package}) is not on the file system.",
-                              hint="Install treffpunkt as a regular (unzipped) package.")
+        raise TreffpunktError(
+            f"treffpunkt's package data ({package}) is not on the file system.",
+            hint="Install treffpunkt as a regular (unzipped) package.",
+        )
     return root
 
 

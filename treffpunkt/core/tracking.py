@@ -77,7 +77,9 @@ class Tracker:
             return None
         if self.mode == "offline":
             return str(Path(self.run.dir).parent)
-        return "/".join(str(p) for p in self.run.path) if isinstance(self.run.path, list | tuple) else str(self.run.path)
+        return (
+            "/".join(str(p) for p in self.run.path) if isinstance(self.run.path, list | tuple) else str(self.run.path)
+        )
 
     def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
         if self.active:
@@ -123,7 +125,9 @@ class Tracker:
             self.run = None
 
 
-def start_run(ws: Workspace, *, job_type: str, config: Mapping[str, Any] | None = None, name: str | None = None) -> Tracker:
+def start_run(
+    ws: Workspace, *, job_type: str, config: Mapping[str, Any] | None = None, name: str | None = None
+) -> Tracker:
     """Start a wandb run for a command; returns a no-op tracker when disabled or wandb is missing."""
     conf = settings(ws)
     mode = wandb_mode(conf)

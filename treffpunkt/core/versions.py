@@ -40,7 +40,9 @@ class ModelVersion:
     def from_dir(cls, path: Path) -> ModelVersion:
         meta = read_meta(path)
         block = meta.get("treffpunkt", {})
-        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and "model-last" not in f.relative_to(path).parts)
+        size = sum(
+            f.stat().st_size for f in path.rglob("*") if f.is_file() and "model-last" not in f.relative_to(path).parts
+        )
         return cls(
             version=block.get("version", path.name),
             path=path,
@@ -60,7 +62,10 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 def validate_name(name: str) -> str:
     if not _NAME.match(name) or name.endswith("."):
-        raise TreffpunktError(f"Model name {name!r} is not usable as a folder name.", hint="Use letters, digits, '_' and '.' (e.g. --name ner_events).")
+        raise TreffpunktError(
+            f"Model name {name!r} is not usable as a folder name.",
+            hint="Use letters, digits, '_' and '.' (e.g. --name ner_events).",
+        )
     return name
 
 
@@ -72,7 +77,11 @@ def next_version(ws: Workspace, name: str) -> str:
 
 
 def _dirs(ws: Workspace) -> list[Path]:
-    return sorted(p for p in ws.models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) if ws.models_dir.exists() else []
+    return (
+        sorted(p for p in ws.models_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if ws.models_dir.exists()
+        else []
+    )
 
 
 def resolve(ws: Workspace, version: str | Path) -> Path:
@@ -83,7 +92,9 @@ def resolve(ws: Workspace, version: str | Path) -> Path:
     candidates = [p for p in _dirs(ws) if p.name == str(version)]
     if not candidates:
         numbered = sorted(
-            (int(m["num"]), p) for p in _dirs(ws) if (m := _VERSION.match(p.name)) and m["name"] == str(version) and (p / "config.cfg").exists()
+            (int(m["num"]), p)
+            for p in _dirs(ws)
+            if (m := _VERSION.match(p.name)) and m["name"] == str(version) and (p / "config.cfg").exists()
         )
         candidates = [numbered[-1][1]] if numbered else []
     if not candidates or not (candidates[0] / "config.cfg").exists():

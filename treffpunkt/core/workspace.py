@@ -98,12 +98,11 @@ def current() -> Workspace:
 def init_workspace(target: Path, *, force: bool = False) -> Workspace:
     """Create a fresh workspace at ``target``: default configs copied, empty corpus/ and models/."""
     target = Path(target).expanduser().resolve()
-    if target.exists() and any(target.iterdir()) and not force:
-        if (target / "configs").exists():
-            raise WorkspaceError(
-                f"{target} already holds a workspace (it has configs/).",
-                hint="Use it as it is with `--home`, or pass --force to copy missing default configs into it.",
-            )
+    if target.exists() and any(target.iterdir()) and not force and (target / "configs").exists():
+        raise WorkspaceError(
+            f"{target} already holds a workspace (it has configs/).",
+            hint="Use it as it is with `--home`, or pass --force to copy missing default configs into it.",
+        )
     ws = Workspace(target).ensure()
     ws.configs_dir.mkdir(parents=True, exist_ok=True)
     for source in sorted(default_configs().iterdir()):

@@ -107,15 +107,24 @@ def load_articles(paths: list[Path]) -> list[dict[str, Any]]:
     if lost:
         reasons = {Path(i.path).name: i.reason or i.status for i in report.items}
         listed = ", ".join(f"{p.name} ({reasons.get(p.name, 'no article')})" for p in lost)
-        raise GoldSpecError(f"Ingestion produced no article for seed(s): {listed}.",
-                            hint="The gold needs one article per seed; check the cleaner and ingestion config.")
+        raise GoldSpecError(
+            f"Ingestion produced no article for seed(s): {listed}.",
+            hint="The gold needs one article per seed; check the cleaner and ingestion config.",
+        )
     return [task_data(by_path[path.resolve()]) for path in paths]
 
 
 def task_data(art: Article) -> dict[str, Any]:
     """The Label Studio task data of an article (what ``annotate push`` sends)."""
-    return {"text": art.text, "title": art.title or "", "article_id": art.id, "cluster": art.cluster,
-            "source": art.source, "url": art.url, "published": art.published}
+    return {
+        "text": art.text,
+        "title": art.title or "",
+        "article_id": art.id,
+        "cluster": art.cluster,
+        "source": art.source,
+        "url": art.url,
+        "published": art.published,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- resolving
@@ -150,8 +159,10 @@ class _Resolver:
         if context is not None:
             hits = [m.start() for m in re.finditer(re.escape(context), self.text)]
             if len(hits) > 1:
-                raise GoldSpecError(f"{self.name}: context {context!r} of {what} occurs {len(hits)} times.",
-                                    hint="Lengthen the `in:` context until it is unique.")
+                raise GoldSpecError(
+                    f"{self.name}: context {context!r} of {what} occurs {len(hits)} times.",
+                    hint="Lengthen the `in:` context until it is unique.",
+                )
             if not hits:
                 return None
             lo, hi = hits[0], hits[0] + len(context)
@@ -161,12 +172,16 @@ class _Resolver:
         if n is None:
             if len(occ) > 1:
                 where = f" inside {context!r}" if context else ""
-                raise GoldSpecError(f"{self.name}: {what} is ambiguous: {len(occ)} token-aligned occurrences{where}.",
-                                    hint="Give `n` (0-based occurrence) or an `in:` context that occurs once.")
+                raise GoldSpecError(
+                    f"{self.name}: {what} is ambiguous: {len(occ)} token-aligned occurrences{where}.",
+                    hint="Give `n` (0-based occurrence) or an `in:` context that occurs once.",
+                )
             return occ[0]
         if n >= len(occ):
-            raise GoldSpecError(f"{self.name}: {what} wants occurrence {n}, the text has {len(occ)}.",
-                                hint="Recount the occurrences in the cleaned text (0-based).")
+            raise GoldSpecError(
+                f"{self.name}: {what} wants occurrence {n}, the text has {len(occ)}.",
+                hint="Recount the occurrences in the cleaned text (0-based).",
+            )
         return occ[n]
 
 
@@ -208,13 +223,17 @@ def resolve_seed(name: str, data: dict[str, Any], spec: dict[str, Any], schema: 
             if entry.get("optional"):
                 gold.skipped_optional.append(what)
                 continue
-            raise GoldSpecError(f"{name}: {what} not found as whole tokens in the cleaned text.",
-                                hint="Fix the phrase in corpus/gold/spec.yaml, or mark boilerplate `optional: true`.")
+            raise GoldSpecError(
+                f"{name}: {what} not found as whole tokens in the cleaned text.",
+                hint="Fix the phrase in corpus/gold/spec.yaml, or mark boilerplate `optional: true`.",
+            )
         span = Span(start, start + len(entry["text"]), entry["label"], entry["text"])
         clash = _overlaps(span, gold.entities)
         if clash:
-            raise GoldSpecError(f"{name}: {what} at {span.start} overlaps entity {clash.text!r} ({clash.label}).",
-                                hint="The entity layer must not overlap; drop or shorten one of them.")
+            raise GoldSpecError(
+                f"{name}: {what} at {span.start} overlaps entity {clash.text!r} ({clash.label}).",
+                hint="The entity layer must not overlap; drop or shorten one of them.",
+            )
         gold.entities.append(span)
     for entry in every:
         _check_label(name, entry["label"], schema.entity_labels, "entity")
@@ -228,8 +247,10 @@ def resolve_seed(name: str, data: dict[str, Any], spec: dict[str, Any], schema: 
         if entry.get("in") is not None:
             raise GoldSpecError(f"{name}: entity {entry['text']!r} combines `all` with `in:`; use one of them.")
         if not placed and not entry.get("optional"):
-            raise GoldSpecError(f"{name}: entity {entry['text']!r} ({entry['label']}, all) matched nowhere.",
-                                hint="Fix the phrase, or mark it `optional: true` if it is boilerplate.")
+            raise GoldSpecError(
+                f"{name}: entity {entry['text']!r} ({entry['label']}, all) matched nowhere.",
+                hint="Fix the phrase, or mark it `optional: true` if it is boilerplate.",
+            )
         if not placed:
             gold.skipped_optional.append(f"entity {entry['text']!r} ({entry['label']}, all)")
     gold.entities.sort(key=lambda s: (s.start, s.end))
@@ -242,8 +263,10 @@ def resolve_seed(name: str, data: dict[str, Any], spec: dict[str, Any], schema: 
         _check_label(name, label, schema.event_labels, "event")
         unknown = set(raw) - {"id", "text", "label", "n", "in", "optional"} - role_names
         if unknown:
-            raise GoldSpecError(f"{name}: event {ev_id} has unknown keys {sorted(unknown)}.",
-                                hint=f"Roles come from the schema: {', '.join(schema.relation_labels)}.")
+            raise GoldSpecError(
+                f"{name}: event {ev_id} has unknown keys {sorted(unknown)}.",
+                hint=f"Roles come from the schema: {', '.join(schema.relation_labels)}.",
+            )
         if ev_id in gold.events:
             raise GoldSpecError(f"{name}: event id {ev_id!r} is used twice.")
         what = f"event {ev_id} {raw['text']!r} ({label})"
@@ -252,8 +275,10 @@ def resolve_seed(name: str, data: dict[str, Any], spec: dict[str, Any], schema: 
             if raw.get("optional"):
                 gold.skipped_optional.append(what)
                 continue
-            raise GoldSpecError(f"{name}: {what} not found as whole tokens in the cleaned text.",
-                                hint="Fix the phrase or context in corpus/gold/spec.yaml.")
+            raise GoldSpecError(
+                f"{name}: {what} not found as whole tokens in the cleaned text.",
+                hint="Fix the phrase or context in corpus/gold/spec.yaml.",
+            )
         span = Span(start, start + len(raw["text"]), label, raw["text"])
         if any(s.start == span.start and s.end == span.end for s in gold.events.values()):
             raise GoldSpecError(f"{name}: {what} has the same span as another event.")
@@ -263,8 +288,10 @@ def resolve_seed(name: str, data: dict[str, Any], spec: dict[str, Any], schema: 
             for ref in refs:
                 gold.relations.append((ev_id, role, _resolve_ref(res, gold.entities, span, ref, f"{what} {role}")))
         if not any(r[0] == ev_id and r[1] in ACTOR_ROLES for r in gold.relations):
-            raise GoldSpecError(f"{name}: {what} has no actor relation ({', '.join(ACTOR_ROLES)}).",
-                                hint="Every event needs at least one participant (or host/visitor) or initiator.")
+            raise GoldSpecError(
+                f"{name}: {what} has no actor relation ({', '.join(ACTOR_ROLES)}).",
+                hint="Every event needs at least one participant (or host/visitor) or initiator.",
+            )
     return gold
 
 
@@ -283,8 +310,10 @@ def _resolve_ref(res: _Resolver, entities: list[Span], event: Span, ref: Any, wh
     phrase, _, index = str(ref).partition("#")
     same = [e for e in entities if e.text == phrase]
     if not same:
-        raise GoldSpecError(f"{res.name}: {what} refers to {phrase!r}, which is not an annotated entity.",
-                            hint="Annotate the entity first, or fix the phrase.")
+        raise GoldSpecError(
+            f"{res.name}: {what} refers to {phrase!r}, which is not an annotated entity.",
+            hint="Annotate the entity first, or fix the phrase.",
+        )
     if index:
         k = int(index)
         if k >= len(same):
@@ -298,8 +327,10 @@ def _resolve_ref(res: _Resolver, entities: list[Span], event: Span, ref: Any, wh
     if len(same) > 1 and distance(same[0]) == distance(same[1]):
         raise GoldSpecError(f"{res.name}: {what} {phrase!r} is equally near twice; write {phrase}#k.")
     if distance(same[0]) > MAX_REF_DISTANCE:
-        raise GoldSpecError(f"{res.name}: nearest {phrase!r} is {distance(same[0])} characters from {what}.",
-                            hint=f"Relations reach at most {MAX_REF_DISTANCE} characters; check the reference.")
+        raise GoldSpecError(
+            f"{res.name}: nearest {phrase!r} is {distance(same[0])} characters from {what}.",
+            hint=f"Relations reach at most {MAX_REF_DISTANCE} characters; check the reference.",
+        )
     return same[0]
 
 
@@ -317,21 +348,43 @@ def to_task(task_id: int, gold: SeedGold) -> dict[str, Any]:
     for layer, spans in ((ENTITY_TAG, gold.entities), (EVENT_TAG, list(gold.events.values()))):
         for span in spans:
             rid = ids[(layer, span)] = _region_id(layer, span)
-            result.append({
-                "id": rid, "from_name": layer, "to_name": TEXT_TAG, "type": "labels", "origin": "manual",
-                "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
-            })
+            result.append(
+                {
+                    "id": rid,
+                    "from_name": layer,
+                    "to_name": TEXT_TAG,
+                    "type": "labels",
+                    "origin": "manual",
+                    "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
+                }
+            )
     for ev_id, role, ent in gold.relations:
-        result.append({
-            "from_id": ids[(EVENT_TAG, gold.events[ev_id])], "to_id": ids[(ENTITY_TAG, ent)],
-            "type": "relation", "direction": "right", "labels": [role],
-        })
+        result.append(
+            {
+                "from_id": ids[(EVENT_TAG, gold.events[ev_id])],
+                "to_id": ids[(ENTITY_TAG, ent)],
+                "type": "relation",
+                "direction": "right",
+                "labels": [role],
+            }
+        )
     annotation = {
-        "id": task_id, "completed_by": 1, "result": result, "was_cancelled": False, "ground_truth": True,
-        "lead_time": 0.0, "task": task_id, "result_count": len(result),
+        "id": task_id,
+        "completed_by": 1,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": True,
+        "lead_time": 0.0,
+        "task": task_id,
+        "result_count": len(result),
     }
-    return {"id": task_id, "data": gold.data, "annotations": [annotation], "predictions": [],
-            "meta": {"gold_seed": gold.name}}
+    return {
+        "id": task_id,
+        "data": gold.data,
+        "annotations": [annotation],
+        "predictions": [],
+        "meta": {"gold_seed": gold.name},
+    }
 
 
 def build_gold(schema: Schema, *, spec_path: Path | None = None, seeds_dir: Path | None = None) -> GoldResult:
@@ -345,7 +398,9 @@ def build_gold(schema: Schema, *, spec_path: Path | None = None, seeds_dir: Path
         raise GoldSpecError(f"Seed files named in the spec are missing: {', '.join(missing)}.")
     rows = load_articles(paths)
     nlp = spacy.blank(schema.language)
-    seeds = [resolve_seed(p.name, row, seeds_spec[p.name] or {}, schema, nlp) for p, row in zip(paths, rows, strict=True)]
+    seeds = [
+        resolve_seed(p.name, row, seeds_spec[p.name] or {}, schema, nlp) for p, row in zip(paths, rows, strict=True)
+    ]
     tasks = [to_task(i, gold) for i, gold in enumerate(seeds, start=1)]
     return GoldResult(tasks=tasks, seeds=seeds)
 

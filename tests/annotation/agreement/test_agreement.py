@@ -137,7 +137,11 @@ def test_agreement_span_f1_exact_vs_overlap(two: AgreementResult) -> None:
 
 def test_agreement_overlap_matching_is_one_to_one() -> None:
     a = [Span(0, 10, "PER", ENTITY_TAG, "x" * 10)]
-    b = [Span(0, 4, "PER", ENTITY_TAG, "x" * 4), Span(2, 10, "PER", ENTITY_TAG, "x" * 8), Span(0, 10, "ORG", ENTITY_TAG, "")]
+    b = [
+        Span(0, 4, "PER", ENTITY_TAG, "x" * 4),
+        Span(2, 10, "PER", ENTITY_TAG, "x" * 8),
+        Span(0, 10, "ORG", ENTITY_TAG, ""),
+    ]
     assert match_spans(a, b, "exact") == []
     assert match_spans(a, b, "overlap") == [(a[0], b[1])]  # largest overlap wins, one match only
 
@@ -179,10 +183,28 @@ def test_agreement_conflicts_file(two: AgreementResult, ws: Workspace) -> None:
     assert tasks[101]["article_id"] == "a101" and tasks[101]["annotators"] == ["1", "2"]
     missing = [c for c in tasks[102]["conflicts"] if c["kind"] == "missing"]
     assert missing == [
-        {"kind": "missing", "layer": "entities", "annotator": "2", "other": "1", "label": "PER", "text": "Selenskyj",
-         "start": 14, "end": 23, "other_spans": []},
-        {"kind": "missing", "layer": "events", "annotator": "2", "other": "1", "label": "CONSULT_VISIT", "text": "Besuch",
-         "start": 71, "end": 77, "other_spans": []},
+        {
+            "kind": "missing",
+            "layer": "entities",
+            "annotator": "2",
+            "other": "1",
+            "label": "PER",
+            "text": "Selenskyj",
+            "start": 14,
+            "end": 23,
+            "other_spans": [],
+        },
+        {
+            "kind": "missing",
+            "layer": "events",
+            "annotator": "2",
+            "other": "1",
+            "label": "CONSULT_VISIT",
+            "text": "Besuch",
+            "start": 71,
+            "end": 77,
+            "other_spans": [],
+        },
     ]
     boundary = next(c for c in tasks[101]["conflicts"] if c["kind"] == "boundary" and c["annotator"] == "1")
     assert (boundary["text"], boundary["other_spans"][0]["text"]) == ("Paris", "in Paris")
@@ -195,13 +217,23 @@ def test_agreement_repairs_utf16_offsets_and_whitespace(ws: Workspace, schema: S
     text = "🙂 Putin traf Xi."
 
     def region(start: int, end: int, surface: str) -> dict:
-        return {"from_name": "entities", "to_name": "text", "type": "labels",
-                "value": {"start": start, "end": end, "text": surface, "labels": ["PER"]}}
+        return {
+            "from_name": "entities",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": start, "end": end, "text": surface, "labels": ["PER"]},
+        }
 
-    export = [{"id": 1, "data": {"text": text}, "annotations": [
-        {"id": 1, "completed_by": 1, "result": [region(3, 8, "Putin")]},  # JS offsets: the emoji counts twice
-        {"id": 2, "completed_by": 2, "result": [region(1, 7, " Putin")]},  # leading whitespace
-    ]}]
+    export = [
+        {
+            "id": 1,
+            "data": {"text": text},
+            "annotations": [
+                {"id": 1, "completed_by": 1, "result": [region(3, 8, "Putin")]},  # JS offsets: the emoji counts twice
+                {"id": 2, "completed_by": 2, "result": [region(1, 7, " Putin")]},  # leading whitespace
+            ],
+        }
+    ]
     path = tmp_path / "emoji.json"
     path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
     res = agreement(ws, path, schema=schema)
@@ -220,7 +252,11 @@ def test_agreement_rejected_spans_are_listed(ws: Workspace, schema: Schema, tmp_
     res = agreement(ws, path, schema=schema)
     assert res.report.rejected == 2
     reasons = sorted(issue.reason for issue in res.report.issues)
-    assert "not among the schema's entities labels" in reasons[0] and "text mismatch" in reasons[1] and "'Macron'" in reasons[1]
+    assert (
+        "not among the schema's entities labels" in reasons[0]
+        and "text mismatch" in reasons[1]
+        and "'Macron'" in reasons[1]
+    )
     assert res.f1(ENTITY_TAG, "exact") == pytest.approx(2 * 2 / (3 + 6))
 
 
@@ -341,7 +377,9 @@ def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, st
     ids = {t["data"]["article_id"]: t["id"] for t in raw}
     assert sorted(a["completed_by"] for t in raw for a in t["annotations"]) == sorted([me.id] * 3 + [other.id] * 2)
 
-    run = CliRunner().invoke(app, ["--home", str(studio_ws.root), "annotate", "agreement", "--tag"], env={"COLUMNS": "200"})
+    run = CliRunner().invoke(
+        app, ["--home", str(studio_ws.root), "annotate", "agreement", "--tag"], env={"COLUMNS": "200"}
+    )
     assert run.exit_code == 0, run.output
     assert f"project {project}: 2 tasks tagged" in run.output and VIEW_TITLE in run.output
     data = sdk.tasks.get(str(ids["a101"])).data
@@ -360,6 +398,11 @@ def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, st
     again_export = tmp_path / "after_adjudication.json"
     again_export.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     again = tag_conflicts(agreement(studio_ws, again_export, schema=schema), connect(studio_ws))
-    assert (again.tagged, again.cleared, again.view_created, again.view_id) == ([ids["a102"]], [ids["a101"]], False, views[0].id)
+    assert (again.tagged, again.cleared, again.view_created, again.view_id) == (
+        [ids["a102"]],
+        [ids["a101"]],
+        False,
+        views[0].id,
+    )
     assert sdk.tasks.get(str(ids["a101"])).data["needs_adjudication"] is False
     assert [t.id for t in sdk.tasks.list(project=project, view=views[0].id)] == [ids["a102"]]

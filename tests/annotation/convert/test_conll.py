@@ -94,7 +94,10 @@ def test_conll_germeval_columns_and_comments(schema: Schema, tmp_path: Path) -> 
     src = tmp_path / "germeval.tsv"
     src.write_text(GERMEVAL, encoding="utf-8")
     sentences = list(read_conll(src))
-    assert [s.tokens for s in sentences] == [["Angela", "Merkel", "besuchte", "die", "USA-Botschaft", "."], ["#", "Gipfel", "in", "Genf"]]
+    assert [s.tokens for s in sentences] == [
+        ["Angela", "Merkel", "besuchte", "die", "USA-Botschaft", "."],
+        ["#", "Gipfel", "in", "Genf"],
+    ]
     assert sentences[0].tags == ["B-PER", "I-PER", "O", "O", "B-ORG", "O"]  # outer column by default
     inner = list(read_conll(src, column=-1))
     assert inner[0].tags[4] == "B-LOCpart"
@@ -108,14 +111,26 @@ def test_conll_germeval_columns_and_comments(schema: Schema, tmp_path: Path) -> 
     ("tags", "spans", "repairs", "ioe"),
     [
         (["B-PER", "I-PER", "O", "B-LOC"], [(0, 2, "PER"), (3, 4, "LOC")], {}, False),  # IOB2
-        (["I-PER", "I-PER", "O", "I-LOC"], [(0, 2, "PER"), (3, 4, "LOC")], {"I- without B-": 2}, False),  # IOB1 / broken
+        (
+            ["I-PER", "I-PER", "O", "I-LOC"],
+            [(0, 2, "PER"), (3, 4, "LOC")],
+            {"I- without B-": 2},
+            False,
+        ),  # IOB1 / broken
         (["B-PER", "I-LOC", "I-LOC"], [(0, 1, "PER"), (1, 3, "LOC")], {"I- after a different label": 1}, False),
         (["I-PER", "E-PER", "E-LOC", "O"], [(0, 2, "PER"), (2, 3, "LOC")], {}, True),  # IOE
-        (["B-PER", "L-PER", "U-LOC", "S-ORG"], [(0, 2, "PER"), (2, 3, "LOC"), (3, 4, "ORG")], {}, False),  # BILOU / IOBES
+        (
+            ["B-PER", "L-PER", "U-LOC", "S-ORG"],
+            [(0, 2, "PER"), (2, 3, "LOC"), (3, 4, "ORG")],
+            {},
+            False,
+        ),  # BILOU / IOBES
         (["PER", "PER", "O"], [(0, 2, "PER")], {"I- without B-": 1}, False),  # bare labels read as I-
     ],
 )
-def test_conll_decode_tag_schemes(tags: list[str], spans: list[tuple[int, int, str]], repairs: dict[str, int], ioe: bool) -> None:
+def test_conll_decode_tag_schemes(
+    tags: list[str], spans: list[tuple[int, int, str]], repairs: dict[str, int], ioe: bool
+) -> None:
     report = ConllReport("x")
     sentence = Sentence([f"w{i}" for i in range(len(tags))], tags, line=1)
     assert decode_tags(sentence, report, ioe=ioe) == spans
@@ -152,7 +167,9 @@ def test_conll_tasks_round_trip_through_convert(schema: Schema, tmp_path: Path) 
     """Tasks written for review come back through the export converter with the same entities."""
     src = tmp_path / "two.conll"
     src.write_text(TWO_COLUMN, encoding="utf-8")
-    result = import_conll(src, schema=schema, label_map={"LOC": "GPE"}, sentences_per_doc=1, tasks_out=tmp_path / "tasks.json")
+    result = import_conll(
+        src, schema=schema, label_map={"LOC": "GPE"}, sentences_per_doc=1, tasks_out=tmp_path / "tasks.json"
+    )
     tasks = json.loads((tmp_path / "tasks.json").read_text(encoding="utf-8"))
     assert len(tasks) == 2 and tasks == result.tasks
     for task in tasks:
@@ -161,7 +178,10 @@ def test_conll_tasks_round_trip_through_convert(schema: Schema, tmp_path: Path) 
             value = item["value"]
             assert task["data"]["text"][value["start"] : value["end"]] == value["text"]
     # What Label Studio would export after import: ids added.
-    export = [{**t, "id": i, "annotations": [{**t["annotations"][0], "id": 100 + i, "was_cancelled": False}]} for i, t in enumerate(tasks)]
+    export = [
+        {**t, "id": i, "annotations": [{**t["annotations"][0], "id": 100 + i, "was_cancelled": False}]}
+        for i, t in enumerate(tasks)
+    ]
     (tmp_path / "export.json").write_text(json.dumps(export), encoding="utf-8")
     converted = convert_export(tmp_path / "export.json", schema=schema)
     back = sorted(tuple(ents(d)) for name in ("train", "dev", "test") for d in docs(converted.files[name]))
@@ -173,7 +193,9 @@ def test_conll_ler_dev_is_fast(schema: Schema, tmp_path: Path) -> None:
     if not LER_DEV.exists():
         pytest.fail(f"{LER_DEV} is missing: the shared data should be at ../shared")
     began = time.perf_counter()
-    result = import_conll(LER_DEV, schema=schema, out=tmp_path / "ler.spacy", label_map=parse_label_map(None, DATA / "ler_label_map.yaml"))
+    result = import_conll(
+        LER_DEV, schema=schema, out=tmp_path / "ler.spacy", label_map=parse_label_map(None, DATA / "ler_label_map.yaml")
+    )
     seconds = time.perf_counter() - began
     report = result.report
     assert report.sentences > 6000 and report.docs == -(-report.sentences // 10)
@@ -193,12 +215,16 @@ def test_cli_import_conll_smoke(ws: Workspace, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "LOC→GPE" in result.output and (tmp_path / "o.spacy").exists() and (tmp_path / "t.json").exists()
     assert len(docs(tmp_path / "o.spacy")) == 2
-    bad = CliRunner().invoke(app, ["--home", str(ws.root), "annotate", "import-conll", str(src), "--label-map", "LOC=NOPE"])
+    bad = CliRunner().invoke(
+        app, ["--home", str(ws.root), "annotate", "import-conll", str(src), "--label-map", "LOC=NOPE"]
+    )
     assert bad.exit_code == 1
 
 
 @pytest.mark.studio
-def test_cli_import_conll_push_then_pull_round_trip(studio, studio_ws: Workspace, studio_project, tmp_path: Path) -> None:
+def test_cli_import_conll_push_then_pull_round_trip(
+    studio, studio_ws: Workspace, studio_project, tmp_path: Path
+) -> None:
     """--push imports the tasks with their annotations (rerun: nothing new); pull + convert gives the entities back."""
     from treffpunkt.annotation.labelstudio.pull import pull
     from treffpunkt.cli import app
@@ -216,5 +242,7 @@ def test_cli_import_conll_push_then_pull_round_trip(studio, studio_ws: Workspace
     converted = pulled.converted
     back = sorted(tuple(ents(d)) for name in ("train", "dev", "test") for d in docs(converted.files[name]))
     assert back == sorted(tuple(ents(d)) for d in docs(tmp_path / "o.spacy"))
-    assert [r.outcome for r in converted.report.spans if r.final_text == "Kiew"] == ["repaired"]  # sent as UTF-16 after 🙂
+    assert [r.outcome for r in converted.report.spans if r.final_text == "Kiew"] == [
+        "repaired"
+    ]  # sent as UTF-16 after 🙂
     assert not converted.report.skipped_tasks

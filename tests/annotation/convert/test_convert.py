@@ -103,12 +103,29 @@ def test_convert_whitespace_trimmed_and_mismatch_rejected(schema: Schema, tmp_pa
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
-        ("longest", {"o-gpe": "rejected", "o-org-long": "kept", "o-org": "rejected", "o2-gpe": "rejected", "o2-per": "kept"}),
-        ("first", {"o-gpe": "rejected", "o-org-long": "kept", "o-org": "rejected", "o2-gpe": "kept", "o2-per": "rejected"}),
-        ("reject", {"o-gpe": "rejected", "o-org-long": "rejected", "o-org": "rejected", "o2-gpe": "rejected", "o2-per": "rejected"}),
+        (
+            "longest",
+            {"o-gpe": "rejected", "o-org-long": "kept", "o-org": "rejected", "o2-gpe": "rejected", "o2-per": "kept"},
+        ),
+        (
+            "first",
+            {"o-gpe": "rejected", "o-org-long": "kept", "o-org": "rejected", "o2-gpe": "kept", "o2-per": "rejected"},
+        ),
+        (
+            "reject",
+            {
+                "o-gpe": "rejected",
+                "o-org-long": "rejected",
+                "o-org": "rejected",
+                "o2-gpe": "rejected",
+                "o2-per": "rejected",
+            },
+        ),
     ],
 )
-def test_convert_overlapping_entities_by_policy(schema: Schema, tmp_path: Path, policy: str, expected: dict[str, str]) -> None:
+def test_convert_overlapping_entities_by_policy(
+    schema: Schema, tmp_path: Path, policy: str, expected: dict[str, str]
+) -> None:
     result = run("overlapping_entities", schema, tmp_path, overlap=policy)
     got = outcomes(result)
     assert {rid: got[rid][0] for rid in expected} == expected
@@ -128,11 +145,21 @@ def test_convert_overlapping_entities_by_policy(schema: Schema, tmp_path: Path, 
     ("mode", "org", "gpe"),
     [
         ("expand", ("repaired", "Nato-Generalsekretär"), ("repaired", "Kiew")),
-        ("contract", ("rejected", "no whole token inside it (snap mode contract): 'Nato'"), ("rejected", "no whole token inside it (snap mode contract): 'Kie'")),
-        ("strict", ("rejected", "not on token boundaries (snap mode strict): 'Nato'"), ("rejected", "not on token boundaries (snap mode strict): 'Kie'")),
+        (
+            "contract",
+            ("rejected", "no whole token inside it (snap mode contract): 'Nato'"),
+            ("rejected", "no whole token inside it (snap mode contract): 'Kie'"),
+        ),
+        (
+            "strict",
+            ("rejected", "not on token boundaries (snap mode strict): 'Nato'"),
+            ("rejected", "not on token boundaries (snap mode strict): 'Kie'"),
+        ),
     ],
 )
-def test_convert_span_inside_token_by_snap_mode(schema: Schema, tmp_path: Path, mode: str, org: tuple[str, str], gpe: tuple[str, str]) -> None:
+def test_convert_span_inside_token_by_snap_mode(
+    schema: Schema, tmp_path: Path, mode: str, org: tuple[str, str], gpe: tuple[str, str]
+) -> None:
     result = run("inside_token", schema, tmp_path, snap_mode=mode)
     got = outcomes(result)
     assert got["i-org"] == org and got["i-gpe"] == gpe
@@ -155,7 +182,9 @@ def test_convert_unknown_labels_rejected_with_their_relations(schema: Schema, tm
     assert result.report.relations[1].reason.startswith("rejected end: region u-person was rejected (unknown label")
     (doc,) = docs_of(result)
     assert ents(doc) == [("EU", "ORG")]
-    assert _rels(doc) == [{"event": [7, 10], "event_label": "MEET_INTENT", "arg": [4, 6], "arg_label": "ORG", "role": "initiator"}]
+    assert _rels(doc) == [
+        {"event": [7, 10], "event_label": "MEET_INTENT", "arg": [4, 6], "arg_label": "ORG", "role": "initiator"}
+    ]
 
 
 def _rels(doc: Doc) -> list[dict[str, Any]]:
@@ -167,7 +196,10 @@ def test_convert_relations_normalised_and_rejections_reported(schema: Schema, tm
     result = run("relations", schema, tmp_path)
     (doc,) = docs_of(result)
     text = doc.text
-    call, meet = [text.index("telefonierte"), text.index("telefonierte") + 12], [text.index("Treffen"), text.index("Treffen") + 7]
+    call, meet = (
+        [text.index("telefonierte"), text.index("telefonierte") + 12],
+        [text.index("Treffen"), text.index("Treffen") + 7],
+    )
     assert _rels(doc) == [
         {"event": call, "event_label": "CONSULT_PHONE", "arg": [25, 30], "arg_label": "PER", "role": "participant"},
         {"event": call, "event_label": "CONSULT_PHONE", "arg": [35, 42], "arg_label": "PER", "role": "participant"},
@@ -175,7 +207,9 @@ def test_convert_relations_normalised_and_rejections_reported(schema: Schema, tm
         {"event": meet, "event_label": "MEET_INTENT", "arg": [73, 81], "arg_label": "GPE", "role": "location"},
     ]
     assert text[25:30] == "Putin" and text[35:42] == "Erdoğan" and text[73:81] == "Istanbul"
-    records = [(r.from_id, r.to_id, r.role, r.outcome, r.reason and r.reason.split(":")[0]) for r in result.report.relations]
+    records = [
+        (r.from_id, r.to_id, r.role, r.outcome, r.reason and r.reason.split(":")[0]) for r in result.report.relations
+    ]
     assert records == [
         ("r-call", "r-putin", "participant", "kept", None),
         ("r-erdogan", "r-call", "participant", "repaired", None),
@@ -314,7 +348,9 @@ def synthetic_export(path: Path, clusters: dict[str, int]) -> Path:
                        "value": {"start": 0, "end": 4, "text": "Merz", "labels": ["PER"]}}]  # fmt: skip
             ann = {"id": 1000 + tid, "completed_by": 1, "result": result, "was_cancelled": False, "ground_truth": False,
                    "created_at": "2025-03-01T10:00:00Z", "updated_at": "2025-03-01T10:00:00Z"}  # fmt: skip
-            tasks.append({"id": tid, "data": {"text": text, "article_id": f"art{tid}", "cluster": cluster}, "annotations": [ann]})
+            tasks.append(
+                {"id": tid, "data": {"text": text, "article_id": f"art{tid}", "cluster": cluster}, "annotations": [ann]}
+            )
     path.write_text(json.dumps(tasks), encoding="utf-8")
     return path
 
@@ -357,7 +393,13 @@ def test_convert_manifest_and_default_folder(schema: Schema, tmp_path: Path) -> 
     shutil.copy(DATA / "relations" / "export.json", export)
     result = convert_export(export, schema=schema)
     assert result.out_dir == tmp_path / "20250301T101500Z_demo"
-    assert sorted(p.name for p in result.out_dir.iterdir()) == ["dev.spacy", "manifest.json", "report.json", "test.spacy", "train.spacy"]
+    assert sorted(p.name for p in result.out_dir.iterdir()) == [
+        "dev.spacy",
+        "manifest.json",
+        "report.json",
+        "test.spacy",
+        "train.spacy",
+    ]
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     from treffpunkt.core.io import sha256_file
 
@@ -365,7 +407,9 @@ def test_convert_manifest_and_default_folder(schema: Schema, tmp_path: Path) -> 
     assert manifest["schema_hash"] == schema.hash
     assert manifest["seed"] == load_convert_options().seed
     assert manifest["counts"] == {"train": 1, "dev": 0, "test": 0}
-    assert manifest["docbin_sha256"] == {name: sha256_file(result.out_dir / f"{name}.spacy") for name in ("train", "dev", "test")}
+    assert manifest["docbin_sha256"] == {
+        name: sha256_file(result.out_dir / f"{name}.spacy") for name in ("train", "dev", "test")
+    }
 
 
 def test_convert_latest_converted(ws: Workspace, schema: Schema) -> None:
@@ -385,7 +429,9 @@ def test_convert_rejects_bad_input(schema: Schema, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a Label Studio JSON export"):
         convert_export(bad, schema=schema)
     broken = tmp_path / "convert.yaml"
-    broken.write_text("split: {train: 0.9, dev: 0.2, test: 0.1}\nseed: 1\nsnap: expand\noverlap: longest\nconll: {sentences_per_doc: 5}\n")
+    broken.write_text(
+        "split: {train: 0.9, dev: 0.2, test: 0.1}\nseed: 1\nsnap: expand\noverlap: longest\nconll: {sentences_per_doc: 5}\n"
+    )
     with pytest.raises(ConfigError, match="sum to 1"):
         load_convert_options(broken)
 
@@ -399,7 +445,9 @@ def test_cli_convert_smoke(ws: Workspace, tmp_path: Path) -> None:
     export = tmp_path / "export.json"
     shutil.copy(DATA / "unknown_labels" / "export.json", export)
     runner = CliRunner()
-    result = runner.invoke(app, ["--home", str(ws.root), "annotate", "convert", str(export), "--out", str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["--home", str(ws.root), "annotate", "convert", str(export), "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     assert "unknown label" in result.output and "Report:" in result.output
     assert (tmp_path / "out" / "train.spacy").exists()

@@ -31,14 +31,53 @@ SCHEMA: Schema = load_schema(REPO / "configs" / "schema.yaml")
 OPTIONS: ConvertOptions = load_convert_options()
 NLP = spacy.blank(SCHEMA.language)
 NLP.add_pipe("sentencizer")
-FUZZ = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 # --------------------------------------------------------------------------- strategies: texts
 
 PIECES = [
-    "Merkel", "Putin", "traf", "sich", "in", "Brüssel", "am", "Montag", ".", ",", "!", "?", "„Gespräch“", "NATO",
-    "Außenminister", "Straße", " ", "  ", "\t", "\n", "\r\n", "\r\n\r\n", "\u00a0", "\u200b", "\ufeff",
-    "🙂", "👍🏽", "🇩🇪", "👨‍👩‍👧", "𝔘𝔫𝔦", "e\u0301", "a\u0308", "n\u0303\u0323", "\u0301", "ß", "İ", "ﬁ", "ǅ", "\x00", "\ud7ff",
+    "Merkel",
+    "Putin",
+    "traf",
+    "sich",
+    "in",
+    "Brüssel",
+    "am",
+    "Montag",
+    ".",
+    ",",
+    "!",
+    "?",
+    "„Gespräch“",
+    "NATO",
+    "Außenminister",
+    "Straße",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r\n\r\n",
+    "\u00a0",
+    "\u200b",
+    "\ufeff",
+    "🙂",
+    "👍🏽",
+    "🇩🇪",
+    "👨‍👩‍👧",
+    "𝔘𝔫𝔦",
+    "e\u0301",
+    "a\u0308",
+    "n\u0303\u0323",
+    "\u0301",
+    "ß",
+    "İ",
+    "ﬁ",
+    "ǅ",
+    "\x00",
+    "\ud7ff",
 ]
 texts = st.one_of(
     st.lists(st.sampled_from(PIECES), max_size=40).map(" ".join),
@@ -49,8 +88,15 @@ texts = st.one_of(
 
 LABELS = [*SCHEMA.entity_labels, *SCHEMA.event_labels]
 ROLES = list(SCHEMA.relation_labels)
-junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.text(max_size=5),
-                 st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 def utf16_offset(text: str, cp: int) -> int:
@@ -128,7 +174,11 @@ def span_result(draw: Any, text: str, rid: str) -> Any:
 @st.composite
 def relation_result(draw: Any, ids: list[str]) -> dict[str, Any]:
     pick = st.sampled_from(ids) if ids else st.text(max_size=3)
-    result: dict[str, Any] = {"type": "relation", "from_id": draw(st.one_of(pick, junk)), "to_id": draw(st.one_of(pick, junk))}
+    result: dict[str, Any] = {
+        "type": "relation",
+        "from_id": draw(st.one_of(pick, junk)),
+        "to_id": draw(st.one_of(pick, junk)),
+    }
     if draw(st.booleans()):
         result["direction"] = draw(st.sampled_from(["right", "left", "bi", None]))
     labels = draw(st.sampled_from(["role", "unknown", "none", "string", "junk"]))
@@ -183,7 +233,9 @@ def expected_spans(annotation: dict[str, Any]) -> int:
     for r in results:
         if isinstance(r, dict) and r.get("type") == "relation":
             continue
-        labels = (r.get("value") or {}).get("labels") if isinstance(r, dict) and isinstance(r.get("value"), dict) else None
+        labels = (
+            (r.get("value") or {}).get("labels") if isinstance(r, dict) and isinstance(r.get("value"), dict) else None
+        )
         total += len(labels) if isinstance(labels, list) and labels and r.get("type") == "labels" else 1
     return total
 
@@ -206,7 +258,11 @@ STATS: Counter[str] = Counter()
 
 
 @FUZZ
-@given(tasks=export_tasks(), overlap=st.sampled_from(["longest", "first", "reject"]), snap=st.sampled_from(["expand", "contract", "strict"]))
+@given(
+    tasks=export_tasks(),
+    overlap=st.sampled_from(["longest", "first", "reject"]),
+    snap=st.sampled_from(["expand", "contract", "strict"]),
+)
 def test_fuzz_convert_accounts_for_every_span(tasks: list[dict[str, Any]], overlap: str, snap: str) -> None:
     opts = ConvertOptions.model_validate({**OPTIONS.model_dump(), "overlap": overlap, "snap": snap})
     report, docs = convert_tasks(tasks, schema=SCHEMA, opts=opts, nlp=NLP)
@@ -214,7 +270,11 @@ def test_fuzz_convert_accounts_for_every_span(tasks: list[dict[str, Any]], overl
 
     chosen = {a.annotation_id for a in report.annotations if a.status == "chosen"}
     annotations = {
-        a["id"]: a for t in tasks if isinstance(t.get("annotations"), list) for a in t["annotations"] if isinstance(a, dict)
+        a["id"]: a
+        for t in tasks
+        if isinstance(t.get("annotations"), list)
+        for a in t["annotations"]
+        if isinstance(a, dict)
     }
     assert len(report.spans) == sum(expected_spans(annotations[i]) for i in chosen)
     assert len(report.relations) == sum(expected_relations(annotations[i]) for i in chosen)
@@ -267,13 +327,23 @@ def test_fuzz_convert_ran_enough_cases() -> None:
 
 
 JSON = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=6)),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=6),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=12,
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(payload=st.one_of(JSON, export_tasks(), st.binary(max_size=40)))
 def test_fuzz_convert_export_file_converts_or_refuses_with_a_typed_error(tmp_path_factory: Any, payload: Any) -> None:
     folder = tmp_path_factory.mktemp("fuzz-export")
@@ -295,9 +365,26 @@ def test_fuzz_convert_export_file_converts_or_refuses_with_a_typed_error(tmp_pat
 LINES = [
     "Angela Merkel traf am Montag in Berlin den französischen Präsidenten, um über die Lage in der Ukraine zu sprechen.",
     "Die Gespräche sollen in der kommenden Woche in Brüssel fortgesetzt werden, hieß es aus Regierungskreisen.",
-    "Cookies akzeptieren", "Newsletter abonnieren!", "© dpa", "Foto: imago", "Datum:", "dpa", "Mehr zum Thema",
-    "Teilen", "Drucken", "Melden Sie sich jetzt an und unterstützen Sie uns!!!", "Путин встретился с Макроном.",
-    "Kanzler trifft Präsidenten", "Weiterlesen …", "", " ", "\t", "\u200b", "\ufeff", "🙂🙂🙂", "e\u0301\u0301\u0301",
+    "Cookies akzeptieren",
+    "Newsletter abonnieren!",
+    "© dpa",
+    "Foto: imago",
+    "Datum:",
+    "dpa",
+    "Mehr zum Thema",
+    "Teilen",
+    "Drucken",
+    "Melden Sie sich jetzt an und unterstützen Sie uns!!!",
+    "Путин встретился с Макроном.",
+    "Kanzler trifft Präsidenten",
+    "Weiterlesen …",
+    "",
+    " ",
+    "\t",
+    "\u200b",
+    "\ufeff",
+    "🙂🙂🙂",
+    "e\u0301\u0301\u0301",
 ]
 ARTICLE = [
     "Bundeskanzlerin Angela Merkel hat am Montag in Berlin mit dem französischen Präsidenten über die Lage in der Ukraine gesprochen.",

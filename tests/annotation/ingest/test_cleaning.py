@@ -25,8 +25,14 @@ SEEDS = {
         "drop": {
             "photo credit": ["Rubriklistenbild", "picture alliance"],
             "teaser headings": ["Auch interessant", "Mehr zum Thema", "Meistgelesene Artikel"],
-            "teaser list": ["Slowakischer Ex-Minister", "Pavol Rusko", "Sondierungsgesprächen", "migrantenfreien",
-                            "Bergdahl", "…"],
+            "teaser list": [
+                "Slowakischer Ex-Minister",
+                "Pavol Rusko",
+                "Sondierungsgesprächen",
+                "migrantenfreien",
+                "Bergdahl",
+                "…",
+            ],
             "comments": ["Kommentare"],
         },
     },
@@ -42,8 +48,14 @@ SEEDS = {
         "drop": {
             "cookie banner": ["Cookies", "Datenschutzhinweise"],
             "ad marker": ["Werbung"],
-            "donation plea": ["Sichere diesen Journalismus", "Besondere Zeiten erfordern", "Helfen Sie mit",
-                              "PayPal", "Sofortüberweisung", "Unterstützen über"],
+            "donation plea": [
+                "Sichere diesen Journalismus",
+                "Besondere Zeiten erfordern",
+                "Helfen Sie mit",
+                "PayPal",
+                "Sofortüberweisung",
+                "Unterstützen über",
+            ],
             "section teaser": ["Solidarisches Berlin", "Gesundheitskrise", "Zu allen Artikeln"],
         },
     },
@@ -80,8 +92,13 @@ SEEDS = {
             "auf einen Nato-Beitritt der Ukraine und auf den Bau von Militärbasen in ehemaligen Sowjetrepubliken.",
         ],
         "drop": {
-            "account widget": ["Registrierung erfolgreich", "Klicken Sie bitte", "Abonnieren",
-                               "loggen Sie sich ein", "Um an der Diskussion teilzunehmen"],
+            "account widget": [
+                "Registrierung erfolgreich",
+                "Klicken Sie bitte",
+                "Abonnieren",
+                "loggen Sie sich ein",
+                "Um an der Diskussion teilzunehmen",
+            ],
             "photo credits and captions": ["© AP Photo", "SNA, 1920", "Jahrespressekonferenz"],
             "related-article teasers": ["Peskow zu Nato-Treffen", "US-Demokraten entwerfen neue Sanktionen"],
             "live ticker UI": ["Newsticker", "Neueste oben", "loader", "Chats"],
@@ -143,26 +160,28 @@ def test_cleaning_output_is_normalised(name: str) -> None:
 
 def test_cleaning_is_not_a_list_of_seed_strings() -> None:
     """A page the classifier has never seen: same kinds of furniture, new wording."""
-    page = "\n".join([
-        "Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten. Wenn Sie fortfahren, stimmen Sie zu.",
-        "",
-        "Hamburg und Kopenhagen vereinbaren engere Zusammenarbeit",
-        "",
-        "Hamburg. Die Bürgermeister von Hamburg und Kopenhagen haben sich am Dienstag im Rathaus getroffen, um über "
-        "eine engere Zusammenarbeit der beiden Hafenstädte zu beraten. Im Mittelpunkt standen der Ausbau der "
-        "Bahnverbindung und gemeinsame Projekte beim Klimaschutz.",
-        "",
-        "Foto: Max Mustermann",
-        "",
-        "Nach dem Treffen sagte der Hamburger Bürgermeister, man habe viele Gemeinsamkeiten gefunden. Ein weiteres "
-        "Treffen ist für den Herbst in Kopenhagen geplant, wie die Senatskanzlei mitteilte.",
-        "",
-        "Lesen Sie auch",
-        "Hafen: Neue Terminals geplant",
-        "Der Senat will zwei neue Containerterminals bauen lassen. Die Kosten liegen bei …",
-        "Hafen: Neue Terminals geplant",
-        "Jetzt Newsletter abonnieren! Verpassen Sie keine Nachricht mehr!",
-    ])
+    page = "\n".join(
+        [
+            "Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten. Wenn Sie fortfahren, stimmen Sie zu.",
+            "",
+            "Hamburg und Kopenhagen vereinbaren engere Zusammenarbeit",
+            "",
+            "Hamburg. Die Bürgermeister von Hamburg und Kopenhagen haben sich am Dienstag im Rathaus getroffen, um über "
+            "eine engere Zusammenarbeit der beiden Hafenstädte zu beraten. Im Mittelpunkt standen der Ausbau der "
+            "Bahnverbindung und gemeinsame Projekte beim Klimaschutz.",
+            "",
+            "Foto: Max Mustermann",
+            "",
+            "Nach dem Treffen sagte der Hamburger Bürgermeister, man habe viele Gemeinsamkeiten gefunden. Ein weiteres "
+            "Treffen ist für den Herbst in Kopenhagen geplant, wie die Senatskanzlei mitteilte.",
+            "",
+            "Lesen Sie auch",
+            "Hafen: Neue Terminals geplant",
+            "Der Senat will zwei neue Containerterminals bauen lassen. Die Kosten liegen bei …",
+            "Hafen: Neue Terminals geplant",
+            "Jetzt Newsletter abonnieren! Verpassen Sie keine Nachricht mehr!",
+        ]
+    )
     result = clean_dump(page)
     assert result.title == "Hamburg und Kopenhagen vereinbaren engere Zusammenarbeit"
     assert "Die Bürgermeister von Hamburg und Kopenhagen haben sich am Dienstag im Rathaus getroffen" in result.text

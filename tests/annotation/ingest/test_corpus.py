@@ -34,8 +34,11 @@ def _status(report, name: str) -> list[str]:
 
 
 def test_corpus_add_reads_every_kind(ws: Workspace) -> None:
-    report = add(ws, [INGEST / "page.html", INGEST / "articles.jsonl", INGEST / "articles.csv",
-                      INGEST / "cp1252_article.txt"], options=IngestOptions(progress=False))
+    report = add(
+        ws,
+        [INGEST / "page.html", INGEST / "articles.jsonl", INGEST / "articles.csv", INGEST / "cp1252_article.txt"],
+        options=IngestOptions(progress=False),
+    )
     articles = {a.origin.kind: a for a in load_articles(ws)}
     html = articles["html"]
     assert html.title == "Kanzler trifft Premier in Rom"
@@ -75,8 +78,11 @@ def test_corpus_rejects_bad_input_and_ingests_the_rest(ws: Workspace, name: str,
 
 def test_corpus_rejects_oversized_and_missing_files(ws: Workspace, tmp_path: Path) -> None:
     config = load_ingest_config(ws).model_copy(update={"max_bytes": 100})
-    report = add(ws, [INGEST / "agency_original.txt", tmp_path / "nope.txt"],
-                 options=IngestOptions(config=config, progress=False))
+    report = add(
+        ws,
+        [INGEST / "agency_original.txt", tmp_path / "nope.txt"],
+        options=IngestOptions(config=config, progress=False),
+    )
     reasons = {Path(i.path).name: i.reason for i in report.items}
     assert "too large" in reasons["agency_original.txt"] and "does not exist" in reasons["nope.txt"]
     assert report.added == 0 and not ws.articles_path.exists()
@@ -97,8 +103,9 @@ def test_corpus_rejects_unreadable_file(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_corpus_near_duplicate_shares_cluster(ws: Workspace) -> None:
-    report = add(ws, [INGEST / "agency_original.txt", INGEST / "agency_copy.txt"],
-                 options=IngestOptions(progress=False))
+    report = add(
+        ws, [INGEST / "agency_original.txt", INGEST / "agency_copy.txt"], options=IngestOptions(progress=False)
+    )
     original, copy = load_articles(ws)
     assert original.id != copy.id
     assert copy.cluster == original.cluster == original.id

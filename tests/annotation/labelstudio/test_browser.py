@@ -62,7 +62,9 @@ def artifacts_dir() -> Path:
 def chromium_path() -> str:
     path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if path is None:
-        pytest.fail("chromium is not installed: run `make system-deps` (Debian's chromium; Playwright's download is not used).")
+        pytest.fail(
+            "chromium is not installed: run `make system-deps` (Debian's chromium; Playwright's download is not used)."
+        )
     return path
 
 
@@ -107,7 +109,9 @@ def ruler_model(models_dir: Path) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.studio
-def test_browser_annotator_sees_preannotations_adds_per_and_pull_converts_it(studio, studio_ws, studio_project, seeds_dir, browser):
+def test_browser_annotator_sees_preannotations_adds_per_and_pull_converts_it(
+    studio, studio_ws, studio_project, seeds_dir, browser
+):
     import spacy
     from spacy.tokens import DocBin
 
@@ -146,7 +150,9 @@ def test_browser_annotator_sees_preannotations_adds_per_and_pull_converts_it(stu
             prediction_tab.first.wait_for()
             highlights = text_view.locator(".htx-highlight")
             highlights.first.wait_for()
-            shown = {(h.inner_text().strip(), (h.get_attribute("data-label") or "").split(":")[-1]) for h in highlights.all()}
+            shown = {
+                (h.inner_text().strip(), (h.get_attribute("data-label") or "").split(":")[-1]) for h in highlights.all()
+            }
             assert shown == PREDICTED
             # one highlight per occurrence in the article
             expected = sum(article.text.count(text) for text, _ in PREDICTED)

@@ -8,6 +8,7 @@ Tests that kill a server use their own server (module fixture ``own_studio``) so
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -55,8 +56,14 @@ TEXTS = [
 def make_articles(n: int = 4) -> list[Article]:
     return [
         Article(
-            id=f"fault-{i}", title=f"Titel {i}", text=TEXTS[i], source="test", url=f"https://example.org/{i}",
-            published=f"2016-04-0{i + 1}", cluster=f"c{i}", origin=Origin(path="test", kind="jsonl", line=i),
+            id=f"fault-{i}",
+            title=f"Titel {i}",
+            text=TEXTS[i],
+            source="test",
+            url=f"https://example.org/{i}",
+            published=f"2016-04-0{i + 1}",
+            cluster=f"c{i}",
+            origin=Origin(path="test", kind="jsonl", line=i),
             added="2024-01-01T00:00:00Z",
         )  # fmt: skip
         for i in range(n)
@@ -196,10 +203,8 @@ class OwnServer:
         """SIGKILL the whole process group: no graceful shutdown, like a crash or an OOM kill."""
         pid = self.pid
         os.killpg(pid, signal.SIGKILL)
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
 
     def ensure_running(self) -> None:
         if not studio_mod.healthy(self.url):
@@ -302,7 +307,7 @@ def test_faults_transient_5xx_are_retried_and_the_pull_succeeds(studio, tmp_path
     data = json.loads(result.export_path.read_text(encoding="utf-8"))
     assert sorted(t["data"]["article_id"] for t in data) == [a.id for a in make_articles()]
     # each distinct request: exactly two faults, then one forwarded attempt that succeeded
-    for (method, path) in seen:
+    for method, path in seen:
         actions = [s.action for s in proxy.seen if (s.method, s.path) == (method, path)]
         assert actions[:3] == ["status", "status", "forward"], (method, path, actions)
     assert time.monotonic() - began < 10
@@ -310,7 +315,9 @@ def test_faults_transient_5xx_are_retried_and_the_pull_succeeds(studio, tmp_path
 
 
 @pytest.mark.studio
-def test_faults_persistent_5xx_give_bounded_retries_with_backoff_then_a_clear_error(studio, tmp_path, monkeypatch, make_proxy):
+def test_faults_persistent_5xx_give_bounded_retries_with_backoff_then_a_clear_error(
+    studio, tmp_path, monkeypatch, make_proxy
+):
     ws = client_ws(tmp_path, monkeypatch, studio.url, studio.token)
     setup(ws)
     proxy = make_proxy(studio.url, lambda n, method, path: ("status", 502) if path.startswith("/api/") else "forward")
@@ -371,7 +378,9 @@ def assert_each_article_once(client: Studio, project_id: int, articles: list[Art
 
 
 @pytest.mark.studio
-def test_faults_push_whose_answer_is_lost_is_not_repeated_and_a_rerun_completes(studio, tmp_path, monkeypatch, make_proxy):
+def test_faults_push_whose_answer_is_lost_is_not_repeated_and_a_rerun_completes(
+    studio, tmp_path, monkeypatch, make_proxy
+):
     ws = client_ws(tmp_path, monkeypatch, studio.url, studio.token)
     ref = setup(ws).project
     articles = make_articles(5)
@@ -396,7 +405,9 @@ def test_faults_push_whose_answer_is_lost_is_not_repeated_and_a_rerun_completes(
 
 
 @pytest.mark.studio
-def test_faults_server_killed_mid_push_then_rerun_after_restart_completes(own_studio, tmp_path, monkeypatch, make_proxy):
+def test_faults_server_killed_mid_push_then_rerun_after_restart_completes(
+    own_studio, tmp_path, monkeypatch, make_proxy
+):
     own_studio.ensure_running()
     ws = client_ws(tmp_path, monkeypatch, own_studio.url, own_studio.token)
     ref = setup(ws).project

@@ -67,7 +67,9 @@ class Postgres:
     def connect(self):
         import psycopg2
 
-        return psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.database)
+        return psycopg2.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.database
+        )
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,11 @@ def postgres() -> Iterator[Postgres]:
         command = [str(a) for a in argv]
         if as_root:
             runuser = shutil.which("runuser")
-            command = [runuser, "-u", "postgres", "--", *command] if runuser else ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
+            command = (
+                [runuser, "-u", "postgres", "--", *command]
+                if runuser
+                else ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
+            )
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
 
     if as_root:
@@ -105,10 +111,23 @@ def postgres() -> Iterator[Postgres]:
     port = studio_mod.free_port()
     started = False
     try:
-        run(initdb, "-D", data, "-U", user, f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8")
+        run(
+            initdb,
+            "-D",
+            data,
+            "-U",
+            user,
+            f"--pwfile={pwfile}",
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         options = f"-p {port} -h 127.0.0.1 -k {sockets} -c fsync=off -c full_page_writes=off"
         result = run(pg_ctl, "-D", data, "-l", log, "-w", "-t", "120", "-o", options, "start", check=False)
-        assert result.returncode == 0, f"pg_ctl start failed: {result.stderr}\n{log.read_text() if log.exists() else ''}"
+        assert result.returncode == 0, (
+            f"pg_ctl start failed: {result.stderr}\n{log.read_text() if log.exists() else ''}"
+        )
         started = True
         import psycopg2
 
@@ -128,8 +147,14 @@ def postgres() -> Iterator[Postgres]:
 def make_articles() -> list[Article]:
     return [
         Article(
-            id=f"pg-{i}", title=f"Titel {i}", text=text, source="test", url=f"https://example.org/pg/{i}",
-            published=f"2024-03-0{i + 1}", cluster=f"pg-c{i}", origin=Origin(path="test", kind="jsonl", line=i),
+            id=f"pg-{i}",
+            title=f"Titel {i}",
+            text=text,
+            source="test",
+            url=f"https://example.org/pg/{i}",
+            published=f"2024-03-0{i + 1}",
+            cluster=f"pg-c{i}",
+            origin=Origin(path="test", kind="jsonl", line=i),
             added="2024-01-01T00:00:00Z",
         )  # fmt: skip
         for i, text in enumerate(TEXTS)
@@ -157,10 +182,15 @@ def test_postgres_studio_start_push_annotate_pull_keeps_the_data_in_postgresql(p
     masked = f"postgresql://{postgres.user}:***@127.0.0.1:{postgres.port}/{postgres.database}"
     try:
         out = runner.invoke(
-            app, ["--home", str(ws.root), "studio", "start", "--database", postgres.url, "--port", "0", "--timeout", "500"]
+            app,
+            ["--home", str(ws.root), "studio", "start", "--database", postgres.url, "--port", "0", "--timeout", "500"],
         )
         assert out.exit_code == 0, out.output
-        assert masked in out.output and postgres.password not in out.output and quote(postgres.password, safe="") not in out.output
+        assert (
+            masked in out.output
+            and postgres.password not in out.output
+            and quote(postgres.password, safe="") not in out.output
+        )
         assert "Warning" not in out.output
 
         state = studio_mod.status(ws)
@@ -220,7 +250,11 @@ def test_postgres_studio_start_push_annotate_pull_keeps_the_data_in_postgresql(p
             )
             rows = cursor.fetchall()
         assert [row[0] for row in rows] == ["pg-0"]
-        assert {r["value"]["text"] for r in rows[0][1] if r.get("type") == "labels"} == {"Olaf Scholz", "Emmanuel Macron", "telefonierte"}
+        assert {r["value"]["text"] for r in rows[0][1] if r.get("type") == "labels"} == {
+            "Olaf Scholz",
+            "Emmanuel Macron",
+            "telefonierte",
+        }
     finally:
         stopped = studio_mod.stop(ws)
     assert stopped and not studio_mod.status(ws).running

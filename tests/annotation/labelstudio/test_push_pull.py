@@ -31,8 +31,14 @@ TEXTS = [
 def make_articles(texts: list[str] = TEXTS, prefix: str = "art") -> list[Article]:
     return [
         Article(
-            id=f"{prefix}-{i}", title=f"Titel {i}", text=text, source="test", url=f"https://example.org/{i}",
-            published="2016-04-0{}".format(i + 1), cluster=f"c{i}", origin=Origin(path="test", kind="jsonl", line=i),
+            id=f"{prefix}-{i}",
+            title=f"Titel {i}",
+            text=text,
+            source="test",
+            url=f"https://example.org/{i}",
+            published=f"2016-04-0{i + 1}",
+            cluster=f"c{i}",
+            origin=Origin(path="test", kind="jsonl", line=i),
             added="2024-01-01T00:00:00Z",
         )  # fmt: skip
         for i, text in enumerate(texts)
@@ -57,7 +63,9 @@ def region(rid: str, control: str, text: str, phrase: str, label: str, occurrenc
 def test_push_twice_and_after_an_interrupted_run_never_duplicates(studio, studio_ws, studio_project):
     articles = make_articles()
     # an "interrupted" earlier run: only the first chunk reached the server
-    import_chunk(studio.client(), studio_project.id, [{"data": {"text": articles[0].text, "article_id": articles[0].id}}])
+    import_chunk(
+        studio.client(), studio_project.id, [{"data": {"text": articles[0].text, "article_id": articles[0].id}}]
+    )
     first = push(studio_ws, articles=articles, batch_size=2)
     assert (first.imported, first.already_present) == (3, 1)
     second = push(studio_ws, articles=articles, batch_size=2)
@@ -117,6 +125,19 @@ def test_setup_finds_the_project_again_by_title(studio, studio_ws, studio_projec
 
 
 @pytest.mark.studio
+def test_setup_sets_the_annotation_overlap_on_an_existing_project(studio, studio_ws, studio_project):
+    # Replaces the README's Python one-liner: `treffpunkt annotate setup --overlap 2`.
+    runner = CliRunner()
+    result = runner.invoke(app, ["annotate", "setup", "--overlap", "2"], env={"TREFFPUNKT_HOME": str(studio_ws.root)})
+    assert result.exit_code == 0, result.output
+    assert "labelled by 2 annotator(s)" in result.output
+    project = studio.client().sdk.projects.get(studio_project.id)
+    assert project.maximum_annotations == 2
+    assert setup(studio_ws, overlap=1).overlap == 1
+    assert studio.client().sdk.projects.get(studio_project.id).maximum_annotations == 1
+
+
+@pytest.mark.studio
 def test_pull_saves_raw_export_with_sha256_and_converts_entities_events_relations(studio, studio_ws, studio_project):
     import spacy
     from spacy.tokens import DocBin
@@ -166,7 +187,10 @@ def test_pull_saves_raw_export_with_sha256_and_converts_entities_events_relation
     assert set(docs) == {"art-0", "art-1"}
     d0, d1 = docs["art-0"], docs["art-1"]
     assert {(e.text, e.label_) for e in d0.ents} == {
-        ("Waleri Gerassimow", "PER"), ("Petr Pavel", "PER"), ("am Freitag", "DATE"), ("NATO", "ORG")
+        ("Waleri Gerassimow", "PER"),
+        ("Petr Pavel", "PER"),
+        ("am Freitag", "DATE"),
+        ("NATO", "ORG"),
     }
     assert [(s.text, s.label_) for s in d0.spans["event_triggers"]] == [("telefonierte", "CONSULT_PHONE")]
     assert {s.label_ for s in d0.spans["events"]} == {"CONSULT_PHONE"}
@@ -175,10 +199,13 @@ def test_pull_saves_raw_export_with_sha256_and_converts_entities_events_relation
     assert roles == [("Petr Pavel", "participant", "CONSULT_PHONE"), ("Waleri Gerassimow", "participant", "CONSULT_PHONE"),
                      ("am Freitag", "time", "CONSULT_PHONE")]  # fmt: skip
     assert {(s.text, s.label_) for s in d1.spans["event_triggers"]} == {
-        ("tagte", "CONSULT_MULTI"), ("lehnte ein weiteres Treffen ab", "MEET_REJECT")
+        ("tagte", "CONSULT_MULTI"),
+        ("lehnte ein weiteres Treffen ab", "MEET_REJECT"),
     }
     assert {s.label_ for s in d1.spans["events"]} == {"CONSULT_MULTI", "MEET_REJECT"}
-    assert [(d1.text[r["arg"][0] : r["arg"][1]], r["role"]) for r in d1.user_data["relations"]] == [("Brüssel", "location")]
+    assert [(d1.text[r["arg"][0] : r["arg"][1]], r["role"]) for r in d1.user_data["relations"]] == [
+        ("Brüssel", "location")
+    ]
 
     # a second pull never touches the first export
     digest = sha256_file(result.export_path)
@@ -286,7 +313,15 @@ def test_preannotate_event_scores_give_certainty():
 def test_import_annotated_tasks_skips_article_ids_already_present(studio, studio_ws, studio_project):
     text = TEXTS[3]
     task = {
-        "data": {"text": text, "title": "t", "article_id": "gold-1", "cluster": "g", "source": "", "url": "", "published": ""},
+        "data": {
+            "text": text,
+            "title": "t",
+            "article_id": "gold-1",
+            "cluster": "g",
+            "source": "",
+            "url": "",
+            "published": "",
+        },
         "annotations": [{"result": [region("e1", "entities", text, "Baku", "GPE")]}],
     }
     first = import_annotated_tasks(studio_ws, studio_project, [task, dict(task)])
@@ -320,14 +355,18 @@ def tiny_model_v2(tmp_path_factory, tiny_model) -> Path:
     import spacy
 
     nlp = spacy.blank("de")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": "USA"}, {"label": "GPE", "pattern": "Russland"}])
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "ORG", "pattern": "USA"}, {"label": "GPE", "pattern": "Russland"}]
+    )
     path = tiny_model.parent / "tiny-002"
     nlp.to_disk(path)
     return path
 
 
 @pytest.mark.studio
-def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, studio_ws, studio_project, tiny_model, tiny_model_v2):
+def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(
+    studio, studio_ws, studio_project, tiny_model, tiny_model_v2
+):
     from treffpunkt.annotation.labelstudio.push import predict_existing
 
     articles = make_articles()
@@ -336,8 +375,11 @@ def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, s
     first = predict_existing(studio_ws, model=tiny_model, batch_size=3)
     # 1 listing + 2 bulk predictions requests (4 tasks, 3 per request) + 1 project update: never one call per task
     assert (first.predicted_existing, first.model_version) == (4, "tiny-001") and first.requests == 4
-    second = runner.invoke(app, ["annotate", "predict", "--model", str(tiny_model_v2), "--order", "uncertainty"],
-                           env={"TREFFPUNKT_HOME": str(studio_ws.root)})
+    second = runner.invoke(
+        app,
+        ["annotate", "attach-predictions", "--model", str(tiny_model_v2), "--order", "uncertainty"],
+        env={"TREFFPUNKT_HOME": str(studio_ws.root)},
+    )
     assert second.exit_code == 0, second.output
     assert "4 task(s)" in second.output and "tiny-002" in second.output
 
@@ -354,7 +396,10 @@ def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(studio, s
     project = client.sdk.projects.get(studio_project.id)
     assert project.model_version == "tiny-002" and str(project.sampling).endswith("Uncertainty sampling")
     v2 = [p for t in tasks.values() for p in map(_as_dict, t.predictions) if p["model_version"] == "tiny-002"]
-    assert {(r["value"]["text"], r["value"]["labels"][0]) for p in v2 for r in p["result"]} == {("USA", "ORG"), ("Russland", "GPE")}
+    assert {(r["value"]["text"], r["value"]["labels"][0]) for p in v2 for r in p["result"]} == {
+        ("USA", "ORG"),
+        ("Russland", "GPE"),
+    }
     # rerunning an older version adds nothing (its predictions are hidden from the listing, not gone)
     again = predict_existing(studio_ws, model=tiny_model)
     assert again.predicted_existing == 0
@@ -385,8 +430,13 @@ def test_push_predictions_file_errors(ws, tmp_path):
     from treffpunkt.core.errors import InputError
 
     mixed = tmp_path / "mixed.jsonl"
-    write_jsonl(mixed, [{"article_id": "a", "prediction": {"model_version": "m-001", "result": []}},
-                        {"article_id": "b", "prediction": {"model_version": "m-002", "result": []}}])
+    write_jsonl(
+        mixed,
+        [
+            {"article_id": "a", "prediction": {"model_version": "m-001", "result": []}},
+            {"article_id": "b", "prediction": {"model_version": "m-002", "result": []}},
+        ],
+    )
     with pytest.raises(InputError, match="2 model versions"):
         push(ws, predictions=mixed)
     with pytest.raises(InputError, match="not both"):

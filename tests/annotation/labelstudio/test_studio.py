@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -41,15 +42,17 @@ def test_studio_start_is_healthy_local_and_keeps_secrets_private(studio):
     assert stat.S_IMODE(ws.state_dir.stat().st_mode) == 0o700
     assert (studio_mod.data_dir(ws) / "label_studio.sqlite3").exists()
     # the generated token works against the API
-    me = httpx.get(f"{studio.url}/api/current-user/whoami", headers={"Authorization": f"Token {studio.token}"}, timeout=10)
+    me = httpx.get(
+        f"{studio.url}/api/current-user/whoami", headers={"Authorization": f"Token {studio.token}"}, timeout=10
+    )
     assert me.status_code == 200 and me.json()["email"] == studio.username
     # ... and appears neither in the log nor in the state file nor in the process list
     assert studio.token not in studio_mod.log_path(ws).read_text(encoding="utf-8", errors="replace")
     assert studio.token not in studio_mod.state_path(ws).read_text(encoding="utf-8")
-    cmdline = open(f"/proc/{state.pid}/cmdline", "rb").read().decode(errors="replace")
+    cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().decode(errors="replace")
     assert studio.token not in cmdline and studio.password not in cmdline
     # update checks, analytics and Sentry error reports are off
-    environ = set(open(f"/proc/{state.pid}/environ", "rb").read().decode(errors="replace").split("\0"))
+    environ = set(Path(f"/proc/{state.pid}/environ").read_bytes().decode(errors="replace").split("\0"))
     assert {"LATEST_VERSION_CHECK=false", "COLLECT_ANALYTICS=false", "SENTRY_DSN=", "FRONTEND_SENTRY_DSN="} <= environ
 
 
@@ -105,7 +108,9 @@ def test_client_settings_come_from_the_workspace_env_file(tmp_path, monkeypatch)
     for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     ws = init_workspace(tmp_path / "ws")
-    (ws.root / ".env").write_text("LABEL_STUDIO_URL=http://ls.example:8080/\nLABEL_STUDIO_API_KEY=abc123\n", encoding="utf-8")
+    (ws.root / ".env").write_text(
+        "LABEL_STUDIO_URL=http://ls.example:8080/\nLABEL_STUDIO_API_KEY=abc123\n", encoding="utf-8"
+    )
     conn = connection(ws)
     assert conn.url == "http://ls.example:8080" and conn.api_key.get_secret_value() == "abc123"
     assert "abc123" not in repr(conn)
@@ -153,7 +158,8 @@ def test_studio_state_file_is_json_with_pid_port_and_log(ws, monkeypatch):
     # a stale state file of a dead process is not "running"
     ws.ensure()
     studio_mod.state_path(ws).write_text(
-        json.dumps({"pid": 999999, "port": 1, "host": "127.0.0.1", "url": "http://127.0.0.1:1", "log": "x"}), encoding="utf-8"
+        json.dumps({"pid": 999999, "port": 1, "host": "127.0.0.1", "url": "http://127.0.0.1:1", "log": "x"}),
+        encoding="utf-8",
     )
     assert not studio_mod.status(ws).running
     assert studio_mod.stop(ws) is False and not studio_mod.state_path(ws).exists()
@@ -223,7 +229,9 @@ def test_studio_database_is_remembered_0600_overridden_by_env_and_reset_by_sqlit
 def test_studio_start_on_an_unreachable_postgresql_fails_clearly_and_remembers_nothing(ws, monkeypatch):
     monkeypatch.delenv(studio_mod.DATABASE_ENV, raising=False)
     url = "postgresql://ls:hunter2@127.0.0.1:1/ls"
-    with pytest.raises(studio_mod.StudioError, match=r"PostgreSQL at postgresql://ls:\*\*\*@127.0.0.1:1/ls refused") as err:
+    with pytest.raises(
+        studio_mod.StudioError, match=r"PostgreSQL at postgresql://ls:\*\*\*@127.0.0.1:1/ls refused"
+    ) as err:
         studio_mod.start(ws, port=0, database=url, timeout=5)
     assert "hunter2" not in err.value.message
     assert not studio_mod.state_path(ws).exists() and not studio_mod.database_path(ws).exists()
@@ -242,7 +250,9 @@ def _busy_port():
     return sock, sock.getsockname()[1]
 
 
-@pytest.mark.parametrize(("host", "warned"), [(None, False), ("127.0.0.1", False), ("0.0.0.0", True), ("192.0.2.1", True)])  # nosec
+@pytest.mark.parametrize(
+    ("host", "warned"), [(None, False), ("127.0.0.1", False), ("0.0.0.0", True), ("192.0.2.1", True)]
+)  # nosec
 def test_studio_cli_warns_when_the_server_would_be_reachable_from_the_network(ws, host, warned):
     # The port is busy, so nothing starts: this checks what the CLI says before it tries.
     sock, port = _busy_port()

@@ -29,7 +29,9 @@ def _doc(nlp, ents, events=((), ()), article="a"):
     """ents: (surface, label); events: labels per sentence."""
     doc = nlp(TEXT)
     doc.ents = [doc.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=lab) for s, lab in ents]
-    doc.spans["events"] = [Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, events) for lab in labs]
+    doc.spans["events"] = [
+        Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, events, strict=False) for lab in labs
+    ]
     doc.user_data["meta"] = {"article_id": article}
     return doc
 
@@ -90,10 +92,14 @@ def test_compare_identical_versions_zero_delta(nlp):
 
 
 def test_compare_point_estimates_equal_score_docs(nlp):
-    gold = [_doc(nlp, GOLD_ENTS + [("Dora", "PER")], (["VISIT"], ["PHONE", "REJECT"]), article=f"a{i}") for i in range(3)]
-    preds = [_doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE")], (["VISIT"], ["VISIT"])),
-             _doc(nlp, [("Anna", "PER")], ([], ["PHONE"])),
-             _doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"]))]
+    gold = [
+        _doc(nlp, GOLD_ENTS + [("Dora", "PER")], (["VISIT"], ["PHONE", "REJECT"]), article=f"a{i}") for i in range(3)
+    ]
+    preds = [
+        _doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE")], (["VISIT"], ["VISIT"])),
+        _doc(nlp, [("Anna", "PER")], ([], ["PHONE"])),
+        _doc(nlp, GOLD_ENTS, (["VISIT"], ["PHONE"])),
+    ]
     c = compare_docs(gold, {"v": preds}, n_boot=50)
     ref = score_docs(gold, preds)
     for layer in ("ents", "events"):
@@ -112,8 +118,10 @@ def test_compare_roles_match_score_roles(nlp):
         {"event": [t, t + 4], "event_label": "VISIT", "arg": [10, 15], "arg_label": "PER", "role": "host"},
     ]
     sent = next(gold.sents)
-    pred = [RolePair("VISIT", sent.start_char, sent.end_char, 0, 4, "PER", "visitor"),
-            RolePair("VISIT", sent.start_char, sent.end_char, 19, 25, "GPE", "host")]
+    pred = [
+        RolePair("VISIT", sent.start_char, sent.end_char, 0, 4, "PER", "visitor"),
+        RolePair("VISIT", sent.start_char, sent.end_char, 19, 25, "GPE", "host"),
+    ]
     c = compare_docs([gold], {"v": [gold]}, roles={"v": [pred]}, n_boot=20)
     ref = score_roles([gold], [pred])
     assert c.row("roles", MICRO).scores["v"]["f"] == pytest.approx(ref["micro"]["f"]) == pytest.approx(0.5)
@@ -139,7 +147,11 @@ def test_compare_disagreements_are_sentences_where_versions_differ(nlp):
     assert c.n_disagreements == 1
     ex = c.disagreements[0]
     assert ex["text"] == "Carl rief Dora an."
-    assert ex["views"]["a"]["events"] == [] and ex["views"]["b"]["events"] == ["PHONE"] and ex["views"]["gold"]["events"] == ["PHONE"]
+    assert (
+        ex["views"]["a"]["events"] == []
+        and ex["views"]["b"]["events"] == ["PHONE"]
+        and ex["views"]["gold"]["events"] == ["PHONE"]
+    )
 
 
 def test_compare_overlap_by_article_id_or_text(nlp):
@@ -176,8 +188,12 @@ def trained(tmp_path_factory, fresh_data):
 
     ws = init_workspace(tmp_path_factory.mktemp("cmp") / "ws")
     overrides = {"training.max_steps": 30, "training.eval_frequency": 10}
-    a = train(ws, config="fast", data=fresh_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO())
-    b = train(ws, config="fast", data=fresh_data, name="m", seed=1, overrides=overrides, track=False, stdout=io.StringIO())
+    a = train(
+        ws, config="fast", data=fresh_data, name="m", seed=0, overrides=overrides, track=False, stdout=io.StringIO()
+    )
+    b = train(
+        ws, config="fast", data=fresh_data, name="m", seed=1, overrides=overrides, track=False, stdout=io.StringIO()
+    )
     return ws, a.version, b.version
 
 
@@ -203,7 +219,9 @@ def test_compare_versions_on_test_split(trained, fresh_data, tmp_path, monkeypat
     run_dir = Path(result.wandb_path)
     assert list(run_dir.glob("files/media/table/comparison_*.table.json"))
     table = json.loads(next(run_dir.glob("files/media/table/comparison_*.table.json")).read_text(encoding="utf-8"))
-    assert table["columns"][:4] == ["layer", "label", "support", "version"] and len(table["data"]) == 2 * len(result.comparison.rows)
+    assert table["columns"][:4] == ["layer", "label", "support", "version"] and len(table["data"]) == 2 * len(
+        result.comparison.rows
+    )
     assert b"report.html" in next(run_dir.glob("run-*.wandb")).read_bytes()
 
 
@@ -258,11 +276,16 @@ def test_compare_cli_smoke(trained, fresh_data, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
     ws, a, b = trained
     out = tmp_path / "report"
-    run = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, b, "--data", str(fresh_data), "--n-boot", "50", "--report", str(out)])
+    run = CliRunner().invoke(
+        app,
+        ["--home", str(ws.root), "compare", a, b, "--data", str(fresh_data), "--n-boot", "50", "--report", str(out)],
+    )
     assert run.exit_code == 0, run.output
     assert "entities" in run.output and f"ΔF {b}" in run.output
     assert (out / "report.html").exists() and (out / "compare.json").exists()
-    refused = CliRunner().invoke(app, ["--home", str(ws.root), "compare", a, "--data", str(fresh_data), "--split", "train"])
+    refused = CliRunner().invoke(
+        app, ["--home", str(ws.root), "compare", a, "--data", str(fresh_data), "--split", "train"]
+    )
     assert refused.exit_code == 1 and "--allow-overlap" in refused.output and "Traceback" not in refused.output
 
 

@@ -22,14 +22,20 @@ def _doc(nlp, ents, events):
     """ents: (surface, label); events: labels per sentence."""
     doc = nlp(TEXT)
     doc.ents = [doc.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=lab) for s, lab in ents]
-    doc.spans["events"] = [Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, events) for lab in labs]
+    doc.spans["events"] = [
+        Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, events, strict=False) for lab in labs
+    ]
     return doc
 
 
 def test_evaluate_score_docs_hand_computed(nlp):
-    gold = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Dora", "PER")], [["VISIT"], ["PHONE"], ["REJECT"]])
+    gold = _doc(
+        nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Dora", "PER")], [["VISIT"], ["PHONE"], ["REJECT"]]
+    )
     pred = _doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE")], [["VISIT"], ["VISIT"], []])
-    scores = score_docs([gold], [pred], {"entities": ["PER", "GPE", "ORG", "DATE"], "events": ["VISIT", "PHONE", "REJECT", "INTENT"]})
+    scores = score_docs(
+        [gold], [pred], {"entities": ["PER", "GPE", "ORG", "DATE"], "events": ["VISIT", "PHONE", "REJECT", "INTENT"]}
+    )
     # entities: tp Anna, Berlin; fp Bernd/ORG; fn Bernd/PER, Dora -> P 2/3, R 2/4, F 4/7
     assert scores["ents_p"] == pytest.approx(2 / 3)
     assert scores["ents_r"] == pytest.approx(0.5)
@@ -71,7 +77,13 @@ def test_evaluate_rejects_misaligned_docs(nlp):
 
 def _rel(trigger: str, label: str, arg: str, arg_label: str, role: str) -> dict:
     t, a = TEXT.index(trigger), TEXT.index(arg)
-    return {"event": [t, t + len(trigger)], "event_label": label, "arg": [a, a + len(arg)], "arg_label": arg_label, "role": role}
+    return {
+        "event": [t, t + len(trigger)],
+        "event_label": label,
+        "arg": [a, a + len(arg)],
+        "arg_label": arg_label,
+        "role": role,
+    }
 
 
 def test_evaluate_roles_hand_computed(nlp):
@@ -82,15 +94,24 @@ def test_evaluate_roles_hand_computed(nlp):
 
     schema = load_schema(default_config("schema.yaml"))
     heuristic = HeuristicRoles(load_roles_config(default_config("roles.yaml"), schema).heuristic, schema)
-    gold = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Carl", "PER"), ("Dora", "PER")],
-                [["CONSULT_VISIT"], ["CONSULT_PHONE"], []])
+    gold = _doc(
+        nlp,
+        [("Anna", "PER"), ("Bernd", "PER"), ("Berlin", "GPE"), ("Carl", "PER"), ("Dora", "PER")],
+        [["CONSULT_VISIT"], ["CONSULT_PHONE"], []],
+    )
     gold.user_data["relations"] = [
-        _rel("traf", "CONSULT_VISIT", "Anna", "PER", "visitor"), _rel("traf", "CONSULT_VISIT", "Bernd", "PER", "host"),
+        _rel("traf", "CONSULT_VISIT", "Anna", "PER", "visitor"),
+        _rel("traf", "CONSULT_VISIT", "Bernd", "PER", "host"),
         _rel("traf", "CONSULT_VISIT", "Berlin", "GPE", "location"),
-        _rel("rief", "CONSULT_PHONE", "Carl", "PER", "participant"), _rel("rief", "CONSULT_PHONE", "Dora", "PER", "participant"),
+        _rel("rief", "CONSULT_PHONE", "Carl", "PER", "participant"),
+        _rel("rief", "CONSULT_PHONE", "Dora", "PER", "participant"),
     ]
     # predicted: Carl missed, Bernd mislabelled ORG (roles key on offsets, so still right), sentence 2 typed as a visit
-    pred = _doc(nlp, [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE"), ("Dora", "PER")], [["CONSULT_VISIT"], ["CONSULT_VISIT"], []])
+    pred = _doc(
+        nlp,
+        [("Anna", "PER"), ("Bernd", "ORG"), ("Berlin", "GPE"), ("Dora", "PER")],
+        [["CONSULT_VISIT"], ["CONSULT_VISIT"], []],
+    )
     scores = score_docs([gold], [pred], schema, roles=heuristic)
     # heuristic on pred: s1 Anna visitor ✓, Bernd host ✓, Berlin ("in" cue) location ✓; s2 Dora visitor ✗ (gold PHONE/participant)
     # -> tp 3, predicted 4, gold 5: P 3/4, R 3/5, F 2/3

@@ -56,7 +56,11 @@ def test_components_suggester_yields_sentences():
 
 def _doc_with_events(nlp, text, labels_per_sentence):
     doc = nlp(text)
-    doc.spans["events"] = [Span(doc, s.start, s.end, label=lab) for s, labs in zip(doc.sents, labels_per_sentence) for lab in labs]
+    doc.spans["events"] = [
+        Span(doc, s.start, s.end, label=lab)
+        for s, labs in zip(doc.sents, labels_per_sentence, strict=False)
+        for lab in labs
+    ]
     return doc
 
 

@@ -69,7 +69,14 @@ def test_dates_non_dates_give_no_iso(text: str) -> None:
     assert normalise_date(text, PUBLISHED).iso is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [("2022-01-14", dt.date(2022, 1, 14)), ("2022-01-14T08:00:00Z", dt.date(2022, 1, 14)),
-                                                 (None, None), ("unknown", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2022-01-14", dt.date(2022, 1, 14)),
+        ("2022-01-14T08:00:00Z", dt.date(2022, 1, 14)),
+        (None, None),
+        ("unknown", None),
+    ],
+)
 def test_dates_parse_published(value: str | None, expected: dt.date | None) -> None:
     assert parse_published(value) == expected

@@ -11,8 +11,10 @@ from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.training.pipeline.records import RecordBuilder, event_id
 from treffpunkt.training.pipeline.roles import HeuristicRoles, RolesConfig, load_roles_config
 
-TEXT = ("Das Ministerium teilte am Freitag mit, Gerassimow und Pavel hätten am Vortag telefoniert. "
-        "Die Nato hat die Sitzungen im April 2014 ausgesetzt. Weitere Treffen sind offen.")
+TEXT = (
+    "Das Ministerium teilte am Freitag mit, Gerassimow und Pavel hätten am Vortag telefoniert. "
+    "Die Nato hat die Sitzungen im April 2014 ausgesetzt. Weitere Treffen sind offen."
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +33,22 @@ def predicted_doc(events: list[tuple[int, str, float]]) -> Doc:
     nlp = spacy.blank("de")
     nlp.add_pipe("sentencizer")
     doc = nlp(TEXT)
-    ents = [("am Freitag", "DATE"), ("Gerassimow", "PER"), ("Pavel", "PER"), ("am Vortag", "DATE"), ("Nato", "ORG"), ("im April 2014", "DATE")]
+    ents = [
+        ("am Freitag", "DATE"),
+        ("Gerassimow", "PER"),
+        ("Pavel", "PER"),
+        ("am Vortag", "DATE"),
+        ("Nato", "ORG"),
+        ("im April 2014", "DATE"),
+    ]
     doc.ents = [doc.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=label) for s, label in ents]
     sents = list(doc.sents)
-    doc.spans["events"] = SpanGroup(doc, name="events", spans=[Span(doc, sents[i].start, sents[i].end, label=label) for i, label, _ in events],
-                                    attrs={"scores": [score for *_, score in events]})
+    doc.spans["events"] = SpanGroup(
+        doc,
+        name="events",
+        spans=[Span(doc, sents[i].start, sents[i].end, label=label) for i, label, _ in events],
+        attrs={"scores": [score for *_, score in events]},
+    )
     return doc
 
 
@@ -43,14 +56,26 @@ def test_records_fields_from_schema_and_roles(builder: RecordBuilder, schema: Sc
     doc = predicted_doc([(0, "CONSULT_PHONE", 0.91), (1, "MEET_REJECT", 0.62)])
     phone, reject = builder.records(doc, "art-1", "2022-01-14")
     spec = schema.event("CONSULT_PHONE")
-    assert (phone["type"], phone["mode"], phone["cameo"], phone["plover"]) == (spec.type, spec.mode, spec.cameo, spec.plover)
+    assert (phone["type"], phone["mode"], phone["cameo"], phone["plover"]) == (
+        spec.type,
+        spec.mode,
+        spec.cameo,
+        spec.plover,
+    )
     assert phone["article_id"] == "art-1" and phone["label"] == "CONSULT_PHONE"
     assert phone["score"] == pytest.approx(0.91) and phone["model_version"] == "events-001"
-    assert [(a["text"], a["role"]) for a in phone["actors"]] == [("Gerassimow", "participant"), ("Pavel", "participant")]
+    assert [(a["text"], a["role"]) for a in phone["actors"]] == [
+        ("Gerassimow", "participant"),
+        ("Pavel", "participant"),
+    ]
     assert phone["recipients"] == [] and phone["location"] is None
     first = phone["actors"][0]
     assert TEXT[first["start"] : first["end"]] == "Gerassimow" and first["label"] == "PER"
-    assert phone["evidence"] == {"text": TEXT[: TEXT.index("telefoniert.") + 12], "start": 0, "end": TEXT.index("telefoniert.") + 12}
+    assert phone["evidence"] == {
+        "text": TEXT[: TEXT.index("telefoniert.") + 12],
+        "start": 0,
+        "end": TEXT.index("telefoniert.") + 12,
+    }
     # MEET_REJECT: schema type with mode null; the heuristic makes the first actor the initiator
     assert (reject["type"], reject["mode"]) == ("MEET_REJECT", None)
     assert [(a["text"], a["role"]) for a in reject["actors"]] == [("Nato", "initiator")]
@@ -60,11 +85,19 @@ def test_records_fields_from_schema_and_roles(builder: RecordBuilder, schema: Sc
 def test_records_date_normalised_against_publication(builder: RecordBuilder) -> None:
     (phone,) = builder.records(predicted_doc([(0, "CONSULT_PHONE", 0.9)]), "art-1", "2022-01-14")
     # the first time entity of the sentence is the one taken; "am Freitag" = the publication Friday
-    assert phone["date"]["text"] == "am Freitag" and phone["date"]["iso"] == "2022-01-14" and phone["date"]["granularity"] == "day"
+    assert (
+        phone["date"]["text"] == "am Freitag"
+        and phone["date"]["iso"] == "2022-01-14"
+        and phone["date"]["granularity"] == "day"
+    )
 
 
-@pytest.mark.parametrize(("published", "iso", "source"), [("2022-01-14", "2014-04", "document"), (None, "2014-04", "document")])
-def test_records_date_falls_back_to_earlier_dates(builder: RecordBuilder, published: str | None, iso: str, source: str) -> None:
+@pytest.mark.parametrize(
+    ("published", "iso", "source"), [("2022-01-14", "2014-04", "document"), (None, "2014-04", "document")]
+)
+def test_records_date_falls_back_to_earlier_dates(
+    builder: RecordBuilder, published: str | None, iso: str, source: str
+) -> None:
     (other,) = builder.records(predicted_doc([(2, "CONSULT", 0.7)]), "art-1", published)
     assert (other["date"]["iso"], other["date"]["source"], other["date"]["text"]) == (iso, source, "im April 2014")
 
@@ -73,7 +106,15 @@ def test_records_date_falls_back_to_publication(builder: RecordBuilder) -> None:
     doc = predicted_doc([(2, "CONSULT", 0.7)])
     doc.ents = [e for e in doc.ents if e.label_ != "DATE"]
     (record,) = builder.records(doc, "art-1", "2022-01-14")
-    assert record["date"] == {"text": None, "iso": "2022-01-14", "granularity": "day", "source": "published", "start": None, "end": None, "role": None}
+    assert record["date"] == {
+        "text": None,
+        "iso": "2022-01-14",
+        "granularity": "day",
+        "source": "published",
+        "start": None,
+        "end": None,
+        "role": None,
+    }
     (record,) = builder.records(doc, "art-1", None)
     assert record["date"]["iso"] is None and record["date"]["source"] is None
 
@@ -84,7 +125,9 @@ def test_records_event_id_stable_and_distinct(builder: RecordBuilder) -> None:
     again = builder.records(predicted_doc([(0, "CONSULT_PHONE", 0.9), (0, "CONSULT", 0.4)]), "art-1", "2022-01-14")
     assert [r["event_id"] for r in first] == [r["event_id"] for r in again]
     assert len({r["event_id"] for r in first}) == 2
-    assert first[0]["event_id"] == event_id("art-1", doc.spans["events"][0].start_char, doc.spans["events"][0].end_char, "CONSULT_PHONE")
+    assert first[0]["event_id"] == event_id(
+        "art-1", doc.spans["events"][0].start_char, doc.spans["events"][0].end_char, "CONSULT_PHONE"
+    )
     assert builder.records(doc, "art-2", None)[0]["event_id"] != first[0]["event_id"]
 
 

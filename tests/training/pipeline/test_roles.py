@@ -40,7 +40,9 @@ _NLP = spacy.blank("de")
 _NLP.add_pipe("sentencizer")
 
 
-def gold_doc(text: str, ents: list[tuple[str, str]], events: list[tuple[str, str]], relations: list[tuple[str, str, str]]) -> Doc:
+def gold_doc(
+    text: str, ents: list[tuple[str, str]], events: list[tuple[str, str]], relations: list[tuple[str, str, str]]
+) -> Doc:
     """A converted-style gold doc: ents by (substring, label); events by (trigger, label); relations (trigger, arg, role)."""
     doc = _NLP(text)
 
@@ -53,11 +55,18 @@ def gold_doc(text: str, ents: list[tuple[str, str]], events: list[tuple[str, str
     doc.ents = [span(s, label) for s, label in ents]
     triggers = [span(t, label) for t, label in events]
     doc.spans["event_triggers"] = triggers
-    doc.spans["events"] = SpanGroup(doc, name="events", spans=[Span(doc, t.sent.start, t.sent.end, label=t.label_) for t in triggers])
+    doc.spans["events"] = SpanGroup(
+        doc, name="events", spans=[Span(doc, t.sent.start, t.sent.end, label=t.label_) for t in triggers]
+    )
     labels = dict(events)
     doc.user_data["relations"] = [
-        {"event": [span(t).start_char, span(t).end_char], "event_label": labels[t], "arg": [span(a).start_char, span(a).end_char],
-         "arg_label": dict(ents)[a], "role": role}
+        {
+            "event": [span(t).start_char, span(t).end_char],
+            "event_label": labels[t],
+            "arg": [span(a).start_char, span(a).end_char],
+            "arg_label": dict(ents)[a],
+            "role": role,
+        }
         for t, a, role in relations
     ]
     doc.user_data["meta"] = {"article_id": str(abs(hash(text)))}
@@ -74,28 +83,54 @@ def visit_docs() -> list[Doc]:
     for (a, b), place in zip(itertools.permutations(PEOPLE, 2), itertools.cycle(PLACES)):
         for verb, first_role, second_role in (("besuchte", "visitor", "host"), ("empfing", "host", "visitor")):
             text = f"Am Montag {verb} {a} in {place} den Kollegen {b}. Danach gab es Gespräche."
-            docs.append(gold_doc(
-                text,
-                [("Am Montag", "DATE"), (a, "PER"), (place, "GPE"), (b, "PER")],
-                [(verb, "CONSULT_VISIT")],
-                [(verb, a, first_role), (verb, b, second_role), (verb, place, "location"), (verb, "Am Montag", "time")],
-            ))
+            docs.append(
+                gold_doc(
+                    text,
+                    [("Am Montag", "DATE"), (a, "PER"), (place, "GPE"), (b, "PER")],
+                    [(verb, "CONSULT_VISIT")],
+                    [
+                        (verb, a, first_role),
+                        (verb, b, second_role),
+                        (verb, place, "location"),
+                        (verb, "Am Montag", "time"),
+                    ],
+                )
+            )
     return docs
 
 
 def test_roles_heuristic_documented_behaviour(schema: Schema, roles_config: RolesConfig) -> None:
-    doc = gold_doc("Am Freitag besuchte Merkel in Moskau den Präsidenten Putin und die Nato.",
-                   [("Am Freitag", "DATE"), ("Merkel", "PER"), ("Moskau", "GPE"), ("Putin", "PER"), ("Nato", "ORG")],
-                   [("besuchte", "CONSULT_VISIT")], [])
+    doc = gold_doc(
+        "Am Freitag besuchte Merkel in Moskau den Präsidenten Putin und die Nato.",
+        [("Am Freitag", "DATE"), ("Merkel", "PER"), ("Moskau", "GPE"), ("Putin", "PER"), ("Nato", "ORG")],
+        [("besuchte", "CONSULT_VISIT")],
+        [],
+    )
     heuristic = HeuristicRoles(roles_config.heuristic, schema)
     got = [(ent.text, role) for ent, role in heuristic.assign(doc, doc.spans["events"][0])]
     # time label → time; place after a cue word → location; actors in order: mode "visit" → first visitor, rest host
-    assert got == [("Am Freitag", "time"), ("Merkel", "visitor"), ("Moskau", "location"), ("Putin", "host"), ("Nato", "host")]
+    assert got == [
+        ("Am Freitag", "time"),
+        ("Merkel", "visitor"),
+        ("Moskau", "location"),
+        ("Putin", "host"),
+        ("Nato", "host"),
+    ]
 
 
-@pytest.mark.parametrize(("label", "first", "rest"), [("MEET_INTENT", "initiator", "addressee"), ("CONSULT_PHONE", "participant", "participant")])
-def test_roles_heuristic_rules_by_type(schema: Schema, roles_config: RolesConfig, label: str, first: str, rest: str) -> None:
-    doc = gold_doc("Merkel sprach mit Putin und Macron.", [("Merkel", "PER"), ("Putin", "PER"), ("Macron", "PER")], [("sprach", label)], [])
+@pytest.mark.parametrize(
+    ("label", "first", "rest"),
+    [("MEET_INTENT", "initiator", "addressee"), ("CONSULT_PHONE", "participant", "participant")],
+)
+def test_roles_heuristic_rules_by_type(
+    schema: Schema, roles_config: RolesConfig, label: str, first: str, rest: str
+) -> None:
+    doc = gold_doc(
+        "Merkel sprach mit Putin und Macron.",
+        [("Merkel", "PER"), ("Putin", "PER"), ("Macron", "PER")],
+        [("sprach", label)],
+        [],
+    )
     roles = [role for _, role in HeuristicRoles(roles_config.heuristic, schema).assign(doc, doc.spans["events"][0])]
     assert roles == [first, rest, rest]
 
@@ -124,8 +159,12 @@ def test_roles_train_save_load_roundtrip(tmp_path: Path, schema: Schema, roles_c
     assert role_assigner(tmp_path, schema, roles_config).kind == "classifier"
 
 
-def test_roles_without_relations_fall_back_to_heuristic(tmp_path: Path, schema: Schema, roles_config: RolesConfig) -> None:
-    docs = [gold_doc("Merkel besuchte Putin.", [("Merkel", "PER"), ("Putin", "PER")], [("besuchte", "CONSULT_VISIT")], [])]
+def test_roles_without_relations_fall_back_to_heuristic(
+    tmp_path: Path, schema: Schema, roles_config: RolesConfig
+) -> None:
+    docs = [
+        gold_doc("Merkel besuchte Putin.", [("Merkel", "PER"), ("Putin", "PER")], [("besuchte", "CONSULT_VISIT")], [])
+    ]
     with pytest.raises(RolesError, match="no usable relations"):
         fit_roles(docs, schema)
     result = train_roles(docs, tmp_path, schema)
@@ -138,9 +177,11 @@ def test_roles_score_counts_per_role(schema: Schema) -> None:
     doc = visit_docs()[0]  # Merkel besuchte Putin in Berlin
     sent = doc.spans["events"][0]
     merkel, place, putin = (e for e in doc.ents if e.label_ != "DATE")
-    pred = [RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, merkel.start_char, merkel.end_char, "PER", "visitor"),
-            RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, putin.start_char, putin.end_char, "PER", "visitor"),
-            RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, place.start_char, place.end_char, "GPE", "location")]
+    pred = [
+        RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, merkel.start_char, merkel.end_char, "PER", "visitor"),
+        RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, putin.start_char, putin.end_char, "PER", "visitor"),
+        RolePair("CONSULT_VISIT", sent.start_char, sent.end_char, place.start_char, place.end_char, "GPE", "location"),
+    ]
     scores = score_roles([doc], [pred])
     assert scores["per_role"]["visitor"] == {"p": 0.5, "r": 1.0, "f": 0.6667, "tp": 1, "n_pred": 2, "n_gold": 1}
     assert scores["per_role"]["host"]["r"] == 0.0 and scores["per_role"]["location"]["f"] == 1.0
@@ -148,7 +189,11 @@ def test_roles_score_counts_per_role(schema: Schema) -> None:
 
 
 def test_roles_config_rejects_unknown_labels(tmp_path: Path, schema: Schema) -> None:
-    text = (default_config("roles.yaml")).read_text(encoding="utf-8").replace("actor_labels: [PER, ORG, GPE]", "actor_labels: [PERSON]")
+    text = (
+        (default_config("roles.yaml"))
+        .read_text(encoding="utf-8")
+        .replace("actor_labels: [PER, ORG, GPE]", "actor_labels: [PERSON]")
+    )
     (tmp_path / "roles.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(Exception, match="PERSON"):
         load_roles_config(tmp_path / "roles.yaml", schema)
@@ -163,5 +208,9 @@ def test_roles_vectorised_assignment_matches_sklearn_predict(schema: Schema) -> 
         event = doc.spans["events"][0]
         ents = candidates(doc, event)
         rows = [pair_features(doc, event, ent, i, ents, schema, model.lexicon) for i, ent in enumerate(ents)]
-        expected = [(ent.text, str(label)) for ent, label in zip(ents, model.classifier.predict(model.vectorizer.transform(rows))) if label != "none"]
+        expected = [
+            (ent.text, str(label))
+            for ent, label in zip(ents, model.classifier.predict(model.vectorizer.transform(rows)), strict=False)
+            if label != "none"
+        ]
         assert [(ent.text, role) for ent, role in model.assign(doc, event)] == expected

@@ -26,11 +26,22 @@ EVENT_KEYWORDS = {
 }
 
 ENTITY_PATTERNS = [
-    *({"label": "PER", "pattern": name} for name in ["Gerassimow", "Pavel", "Stoltenberg", "Dunford", "Putin", "Merkel", "Müller"]),
-    *({"label": "ORG", "pattern": name} for name in ["Nato", "Nato-Russland-Rat", "Interfax", "Verteidigungsministerium"]),
-    *({"label": "GPE", "pattern": name} for name in ["Russland", "Moskau", "Brüssel", "Baku", "Berlin", "Wien", "Österreich"]),
-    *({"label": "DATE", "pattern": [{"LOWER": {"IN": ["am", "im"]}}, {"LOWER": {"IN": d}}]} for d in [
-        ["montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "vortag"]]),
+    *(
+        {"label": "PER", "pattern": name}
+        for name in ["Gerassimow", "Pavel", "Stoltenberg", "Dunford", "Putin", "Merkel", "Müller"]
+    ),
+    *(
+        {"label": "ORG", "pattern": name}
+        for name in ["Nato", "Nato-Russland-Rat", "Interfax", "Verteidigungsministerium"]
+    ),
+    *(
+        {"label": "GPE", "pattern": name}
+        for name in ["Russland", "Moskau", "Brüssel", "Baku", "Berlin", "Wien", "Österreich"]
+    ),
+    *(
+        {"label": "DATE", "pattern": [{"LOWER": {"IN": ["am", "im"]}}, {"LOWER": {"IN": d}}]}
+        for d in [["montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "vortag"]]
+    ),
     {"label": "DATE", "pattern": [{"LOWER": "im"}, {"LOWER": "april"}, {"SHAPE": "dddd"}]},
     {"label": "DATE", "pattern": [{"LOWER": "vergangene"}, {"LOWER": "woche"}]},
 ]

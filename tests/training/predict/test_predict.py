@@ -22,14 +22,25 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
     pipeline = import_file("treffpunkt_predict_code", str(PIPELINE))  # the same module name workers use
     model = pipeline.build(tmp_path_factory.mktemp("model") / "keywords-001")
     schema = load_schema(default_config("schema.yaml"))
-    return ModelSpec(str(model), "keywords-001", schema, load_roles_config(default_config("roles.yaml"), schema), batch_size=8, code=str(PIPELINE))
+    return ModelSpec(
+        str(model),
+        "keywords-001",
+        schema,
+        load_roles_config(default_config("roles.yaml"), schema),
+        batch_size=8,
+        code=str(PIPELINE),
+    )
 
 
 @pytest.fixture(scope="module")
 def articles() -> list[dict]:
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     # 5 seeds × 5 variants: enough articles for several shards
-    return [{"id": f"a{i:03d}-{k}", "text": text, "published": f"2022-01-{10 + k:02d}"} for k in range(5) for i, text in enumerate(texts)]
+    return [
+        {"id": f"a{i:03d}-{k}", "text": text, "published": f"2022-01-{10 + k:02d}"}
+        for k in range(5)
+        for i, text in enumerate(texts)
+    ]
 
 
 def test_predict_shards_and_records(tmp_path: Path, spec: ModelSpec, articles: list[dict]) -> None:
@@ -42,7 +53,10 @@ def test_predict_shards_and_records(tmp_path: Path, spec: ModelSpec, articles: l
     assert {r["article_id"] for r in records} <= {a["id"] for a in articles}
     text = {a["id"]: a["text"] for a in articles}
     for record in records:
-        assert text[record["article_id"]][record["evidence"]["start"] : record["evidence"]["end"]] == record["evidence"]["text"]
+        assert (
+            text[record["article_id"]][record["evidence"]["start"] : record["evidence"]["end"]]
+            == record["evidence"]["text"]
+        )
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert sum(s["events"] for s in manifest["shards"].values()) == len(records)
     assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes leave no temp files
@@ -67,7 +81,10 @@ def test_predict_changed_input_and_stale_shards(tmp_path: Path, spec: ModelSpec,
     changed = [dict(a) for a in articles[:12]]
     changed[5]["published"] = "2021-06-01"
     result = predict(spec, changed, out, shard_size=4)
-    assert result.shards_written == ["shard-00001.jsonl"] and result.shards_skipped == ["shard-00000.jsonl", "shard-00002.jsonl"]
+    assert result.shards_written == ["shard-00001.jsonl"] and result.shards_skipped == [
+        "shard-00000.jsonl",
+        "shard-00002.jsonl",
+    ]
     assert result.stale_removed == [f"shard-{i:05d}.jsonl" for i in range(3, 7)]
     assert {r["article_id"] for r in read_records(out)} <= {a["id"] for a in changed}
 
@@ -91,7 +108,9 @@ def test_predict_dask_local_cluster_identical(tmp_path: Path, spec: ModelSpec, a
     from distributed import LocalCluster
 
     predict(spec, articles, tmp_path / "local", shard_size=3)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         result = predict(spec, articles, tmp_path / "dask", shard_size=3, dask_address=cluster.scheduler_address)
     assert len(result.shards_written) == 9
     assert read_records(tmp_path / "dask") == read_records(tmp_path / "local")
@@ -112,7 +131,17 @@ def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -
     app.callback()(lambda: None)
     register(app)
     runner = CliRunner()
-    args = ["predict", "keywords", str(SEEDS), "--out", str(tmp_path / "seeds.jsonl"), "--code", str(PIPELINE), "--shard-size", "2"]
+    args = [
+        "predict",
+        "keywords",
+        str(SEEDS),
+        "--out",
+        str(tmp_path / "seeds.jsonl"),
+        "--code",
+        str(PIPELINE),
+        "--shard-size",
+        "2",
+    ]
     result = runner.invoke(app, args, env={"TREFFPUNKT_HOME": str(ws.root)})
     assert result.exit_code == 0, result.output
     assert "keywords-001" in result.output and "3 written" in result.output
@@ -125,9 +154,13 @@ def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -
     from treffpunkt.annotation.ingest.corpus import add
 
     add(ws, [SEEDS])
-    result = runner.invoke(app, ["predict", "keywords-001", "corpus", "--code", str(PIPELINE)], env={"TREFFPUNKT_HOME": str(ws.root)})
+    result = runner.invoke(
+        app, ["predict", "keywords-001", "corpus", "--code", str(PIPELINE)], env={"TREFFPUNKT_HOME": str(ws.root)}
+    )
     assert result.exit_code == 0, result.output
-    assert sorted(r["event_id"] for r in read_records(ws.root / "predictions" / "keywords-001")) == sorted(r["event_id"] for r in records)
+    assert sorted(r["event_id"] for r in read_records(ws.root / "predictions" / "keywords-001")) == sorted(
+        r["event_id"] for r in records
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +178,24 @@ def seed_model(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     schema = load_schema(ws.schema_path)
     convert_export(SEEDS.parent / "gold" / "seeds.json", schema=schema, out_dir=root / "converted")
     vocab = spacy.blank("de").vocab
-    docs = [d for name in ("train.spacy", "dev.spacy", "test.spacy") if (root / "converted" / name).exists()
-            for d in DocBin().from_disk(root / "converted" / name).get_docs(vocab)]
+    docs = [
+        d
+        for name in ("train.spacy", "dev.spacy", "test.spacy")
+        if (root / "converted" / name).exists()
+        for d in DocBin().from_disk(root / "converted" / name).get_docs(vocab)
+    ]
     data = root / "all"
     data.mkdir()
     for name in ("train.spacy", "dev.spacy"):
         DocBin(docs=docs, store_user_data=True).to_disk(data / name)
-    trained = train(ws, config="fast", data=data, name="seeds", track=False,
-                    overrides={"training.max_steps": 300, "training.eval_frequency": 100})
+    trained = train(
+        ws,
+        config="fast",
+        data=data,
+        name="seeds",
+        track=False,
+        overrides={"training.max_steps": 300, "training.eval_frequency": 100},
+    )
     roles = trained.meta["treffpunkt"]["roles"]  # train fits the role classifier on train.spacy's relations
     return ws, trained, roles, docs
 
@@ -177,14 +220,26 @@ def test_predict_seed_events_acceptance(tmp_path: Path, seed_model: tuple) -> No
     assert run.result.articles == 5 and records
     assert {r["model_version"] for r in records} == {trained.version}
 
-    phone = [r for r in records if r["mode"] == "phone" and {"Gerassimow", "Pavel"} <= {t.split()[-1] for t in _args(r)}]
+    phone = [
+        r for r in records if r["mode"] == "phone" and {"Gerassimow", "Pavel"} <= {t.split()[-1] for t in _args(r)}
+    ]
     assert phone, "phone call Gerassimow–Pavel"
-    council = [r for r in records if r["mode"] == "multilateral" and r["location"] and r["location"]["text"] == "Brüssel"]
+    council = [
+        r for r in records if r["mode"] == "multilateral" and r["location"] and r["location"]["text"] == "Brüssel"
+    ]
     assert council, "NATO-Russia Council session in Brussels"
-    invitation = [r for r in records if r["type"] in ("MEET_INTENT", "MEET_REQUEST") and any("Stoltenberg" in t for t in _args(r))]
+    invitation = [
+        r for r in records if r["type"] in ("MEET_INTENT", "MEET_REQUEST") and any("Stoltenberg" in t for t in _args(r))
+    ]
     assert invitation, "Stoltenberg's invitation"
-    baku = [r for r in records if r["type"] == "CONSULT" and r["location"] and r["location"]["text"] == "Baku"
-            and {"Dunford", "Gerasimow"} <= {t.split()[-1] for t in _args(r)}]
+    baku = [
+        r
+        for r in records
+        if r["type"] == "CONSULT"
+        and r["location"]
+        and r["location"]["text"] == "Baku"
+        and {"Dunford", "Gerasimow"} <= {t.split()[-1] for t in _args(r)}
+    ]
     assert baku, "Dunford–Gerasimov meeting in Baku"
     # dates: the Baku meeting "am Donnerstag" is resolved against the article's publication date
     assert baku[0]["date"]["granularity"] == "day" and baku[0]["date"]["source"] in ("role", "sentence")
@@ -212,6 +267,10 @@ def test_predict_uses_the_versions_role_classifier_else_the_heuristic(spec: Mode
     doc = with_roles.nlp(docs[0].text)
     records = with_roles.builder.records(doc, "x", None)
     direct = with_roles.builder.roles.assign_doc(doc, list(doc.spans["events"]))
-    from_records = [sorted((a["start"], a["role"]) for a in (*r["actors"], *r["recipients"], *r["others"])) for r in records]
-    expected = [sorted((e.start_char, role) for e, role in pairs if role not in ("location", "time")) for pairs in direct]
+    from_records = [
+        sorted((a["start"], a["role"]) for a in (*r["actors"], *r["recipients"], *r["others"])) for r in records
+    ]
+    expected = [
+        sorted((e.start_char, role) for e, role in pairs if role not in ("location", "time")) for pairs in direct
+    ]
     assert records and from_records == expected

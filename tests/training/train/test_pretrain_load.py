@@ -22,7 +22,9 @@ def test_pretrain_weights_load_into_tok2vec(training_data, tmp_path, config_name
     from treffpunkt.training.train.trainer import prepare_config
 
     default = REPO / "configs" / f"{config_name}.cfg"
-    cfg = pretrain_config(default, REPO / "configs" / "pretrain.cfg", tmp_path / "raw.jsonl", {"pretraining.max_epochs": 1})
+    cfg = pretrain_config(
+        default, REPO / "configs" / "pretrain.cfg", tmp_path / "raw.jsonl", {"pretraining.max_epochs": 1}
+    )
     weights = Path(pretrain_texts(cfg, TEXTS, tmp_path / "pre", seed=0))
     saved = weights.read_bytes()
 

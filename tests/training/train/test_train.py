@@ -92,7 +92,9 @@ def test_train_without_relations_records_heuristic(ws, training_data, tmp_path):
         for doc in docs:
             doc.user_data["relations"] = []
         DocBin(docs=docs, store_user_data=True).to_disk(data / name)
-    result = train(ws, config="fast", data=data, overrides={"training.max_steps": 6, "training.eval_frequency": 3}, track=False)
+    result = train(
+        ws, config="fast", data=data, overrides={"training.max_steps": 6, "training.eval_frequency": 3}, track=False
+    )
     roles = result.meta["treffpunkt"]["roles"]
     assert roles["kind"] == "heuristic" and "no usable relations" in roles["reason"]
     assert not (result.path / "roles.joblib").exists()
@@ -145,7 +147,11 @@ def _interrupt_at(step: int):
 
 
 def test_train_ctrl_c_keeps_best_model(ws, training_data):
-    over = {**QUICK, "training.max_steps": 200, "training.before_update": {"@callbacks": "test_treffpunkt.interrupt_at_step.v1", "step": 15}}
+    over = {
+        **QUICK,
+        "training.max_steps": 200,
+        "training.before_update": {"@callbacks": "test_treffpunkt.interrupt_at_step.v1", "step": 15},
+    }
     result = train(ws, config="fast", data=training_data, overrides=over, track=False)
     assert result.interrupted and result.stopped == "interrupted"
     assert (result.path / "config.cfg").exists() and (result.path / "model-last").exists()
@@ -192,7 +198,20 @@ def _cli(ws, *args):
 
 
 def test_train_cli_smoke_all_commands(ws, training_data):
-    out = _cli(ws, "train", "--config", "fast", "--data", str(training_data), "--name", "cli", "--training.max_steps", "10", "--training.eval_frequency", "5")
+    out = _cli(
+        ws,
+        "train",
+        "--config",
+        "fast",
+        "--data",
+        str(training_data),
+        "--name",
+        "cli",
+        "--training.max_steps",
+        "10",
+        "--training.eval_frequency",
+        "5",
+    )
     assert "cli-001" in out
     out = _cli(ws, "models", "list")
     assert "cli-001" in out
@@ -200,21 +219,43 @@ def test_train_cli_smoke_all_commands(ws, training_data):
     assert "micro" in out and "words/s" in out
     assert (ws.models_dir / "cli-001" / "evaluation-dev.json").exists()
     ws.articles_path.write_text(
-        "\n".join(json.dumps(
-            {"id": f"a{i}", "text": f"Merkel traf Putin in Berlin. Die Gespräche dauerten {i} Stunden. " * 5, "cluster": f"c{i}",
-             "origin": {"path": "x.txt", "kind": "txt"}, "added": "2025-01-01T00:00:00Z"}
-        ) for i in range(5)) + "\n"
+        "\n".join(
+            json.dumps(
+                {
+                    "id": f"a{i}",
+                    "text": f"Merkel traf Putin in Berlin. Die Gespräche dauerten {i} Stunden. " * 5,
+                    "cluster": f"c{i}",
+                    "origin": {"path": "x.txt", "kind": "txt"},
+                    "added": "2025-01-01T00:00:00Z",
+                }
+            )
+            for i in range(5)
+        )
+        + "\n"
     )
     weights = ws.root / "tok2vec.bin"
     out = _cli(ws, "pretrain", "--config", "fast", "--out", str(weights), "--pretraining.max_epochs", "1")
     assert weights.exists()
     out = _cli(
-        ws, "train", "--config", "fast", "--data", str(training_data), "--name", "pre", "--pretrained", str(weights), "--training.max_steps", "5"
+        ws,
+        "train",
+        "--config",
+        "fast",
+        "--data",
+        str(training_data),
+        "--name",
+        "pre",
+        "--pretrained",
+        str(weights),
+        "--training.max_steps",
+        "5",
     )
     assert "pre-001" in out
     meta = json.loads((ws.models_dir / "pre-001" / "meta.json").read_text())["treffpunkt"]
     assert meta["pretrained"] == str(weights.resolve())
-    out = _cli(ws, "train-curve", "--data", str(training_data), "--training.max_steps", "6", "--training.eval_frequency", "3")
+    out = _cli(
+        ws, "train-curve", "--data", str(training_data), "--training.max_steps", "6", "--training.eval_frequency", "3"
+    )
     assert "Last segment" in out
     assert list((ws.root / "curves").glob("*.png"))
     out = _cli(ws, "models", "list")
