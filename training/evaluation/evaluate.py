@@ -27,6 +27,7 @@ from treffpunkt.training.pipeline.roles import (
     load_roles_config,
     pairs_for_doc,
     role_assigner,
+    roles_apply,
     score_roles,
 )
 
@@ -232,8 +233,12 @@ def evaluate(
 
 
 def version_roles(ws: Workspace, model_dir: Path, schema: Any) -> Any:
-    """The role assigner ``predict`` uses for this version: its trained classifier, else the configured heuristic."""
+    """The role assigner ``predict`` uses for this version: its trained classifier, else the configured heuristic.
 
+    None for a schema without events: there are no actor roles to assign or score.
+    """
+    if not roles_apply(schema):
+        return None
     model = load_roles(model_dir)
     return (
         model

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import model_validator
+from pydantic import PrivateAttr, model_validator
 
 from treffpunkt.core.config import StrictConfig, load_config
 from treffpunkt.core.errors import ConfigError, TreffpunktError
@@ -71,6 +71,7 @@ class HeuristicConfig(StrictConfig):
 class RolesConfig(StrictConfig):
     record: RecordRoles
     heuristic: HeuristicConfig
+    _ignored: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _roles_known(self) -> RolesConfig:
@@ -82,19 +83,44 @@ class RolesConfig(StrictConfig):
         return self
 
     def check(self, schema: Schema) -> RolesConfig:
-        """Raise :class:`ConfigError` when the config names labels or roles the schema does not have."""
+        """This config fitted to ``schema``: the heuristic keeps only the schema's entity labels.
+
+        Labels the schema lacks are dropped (listed in :attr:`ignored_labels`, so commands can say so once);
+        a :class:`ConfigError` remains for what cannot work: role names missing from a schema that has relations,
+        or a heuristic left without any actor label.
+        """
         h = self.heuristic
-        unknown_labels = sorted({*h.time_labels, *h.location_labels, *h.actor_labels} - set(schema.entity_labels))
+        known = set(schema.entity_labels)
+        ignored = sorted({*h.time_labels, *h.location_labels, *h.actor_labels} - known)
         rules = [h.default, *h.by_type.values(), *h.by_mode.values()]
         roles = {*self.record.actors, *self.record.recipients, *self.record.location, *self.record.time}
         roles |= {name for rule in rules for name in (rule.first, rule.rest)}
         unknown_roles = sorted(roles - set(schema.relation_labels)) if schema.relations else []
-        if unknown_labels or unknown_roles:
+        actors = [label for label in h.actor_labels if label in known]
+        if unknown_roles or not actors:
             raise ConfigError(
-                f"roles.yaml names labels or roles missing from the schema: labels {unknown_labels}, roles {unknown_roles}.",
+                f"roles.yaml does not fit the schema: roles missing from it {unknown_roles}, "
+                f"actor labels {h.actor_labels} of which the schema has {actors} (labels it lacks: {ignored}).",
                 hint="Make configs/roles.yaml use the entity and relation names of configs/schema.yaml.",
             )
-        return self
+        fitted = h.model_copy(update={
+            "time_labels": [x for x in h.time_labels if x in known],
+            "location_labels": [x for x in h.location_labels if x in known],
+            "actor_labels": actors,
+        })  # fmt: skip
+        config = self.model_copy(update={"heuristic": fitted})
+        config._ignored = ignored
+        return config
+
+    @property
+    def ignored_labels(self) -> list[str]:
+        """Labels roles.yaml names that the schema lacks (dropped by :meth:`check`)."""
+        return list(self._ignored)
+
+
+def roles_apply(schema: Schema) -> bool:
+    """Actor roles exist only for event schemas: a schema without events trains and evaluates without them."""
+    return bool(schema.events)
 
 
 def load_roles_config(path: Path, schema: Schema | None = None) -> RolesConfig:

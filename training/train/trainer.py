@@ -30,7 +30,7 @@ from treffpunkt.core.schema import load_schema
 from treffpunkt.core.tracking import sanitize, start_run
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.training.evaluation.evaluate import evaluate_nlp, log_scores, read_docbin, version_roles
-from treffpunkt.training.pipeline.roles import train_roles
+from treffpunkt.training.pipeline.roles import load_roles_config, roles_apply, train_roles
 from treffpunkt.training.train.config import (
     drop_components,
     event_components,
@@ -268,9 +268,19 @@ def train(
     from spacy.training.initialize import init_nlp
 
     ws.ensure()
+    # Every config this run uses is loaded and checked here, before the long step (never after it).
     config_path = resolve_config_path(ws, config)
     folder = check_data(Path(data) if data else default_data(ws))
     schema = load_schema(ws.schema_path)
+    if roles_apply(schema):
+        roles_config = load_roles_config(ws.config_path("roles.yaml"), schema)
+        if roles_config.ignored_labels:
+            print(
+                f"Roles: the heuristic ignores labels the schema lacks: {', '.join(roles_config.ignored_labels)}.",
+                file=stdout,
+            )
+    else:
+        print("Roles: off (the schema has no events, so there are no actor roles to learn or score).", file=stdout)
     cfg = prepare_config(
         config_path,
         data=folder,
@@ -305,7 +315,7 @@ def train(
     _promote(staging, vdir)
     best = spacy.load(vdir)
     # roles learn from the training split only (like the pipeline); dev/test below score them end to end
-    roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema)
+    roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema) if roles_apply(schema) else None
     assigner = version_roles(ws, vdir, schema)
     dev_scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema, roles=assigner)
     test_scores = (
@@ -364,6 +374,8 @@ def train(
 
 def roles_record(result: Any) -> dict[str, Any]:
     """What meta.json says about the role assigner: classifier (and what it learned from) or heuristic (and why)."""
+    if result is None:
+        return {"kind": "off", "reason": "the schema has no events"}
     report = result.report
     record: dict[str, Any] = {"kind": result.kind, "file": result.path.name if result.path else None}
     if result.kind == "heuristic":

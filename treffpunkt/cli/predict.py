@@ -86,7 +86,7 @@ def predict_inputs(
     from treffpunkt.core.io import write_json
     from treffpunkt.core.schema import load_schema
     from treffpunkt.core.versions import read_meta, resolve
-    from treffpunkt.training.pipeline.roles import load_roles_config
+    from treffpunkt.training.pipeline.roles import load_roles_config, roles_apply
     from treffpunkt.training.predict.batch import (
         DEFAULT_BATCH_SIZE,
         DEFAULT_SHARD_SIZE,
@@ -101,7 +101,7 @@ def predict_inputs(
         str(model_dir),
         name,
         schema,
-        load_roles_config(ws.config_path("roles.yaml"), schema),
+        load_roles_config(ws.config_path("roles.yaml"), schema if roles_apply(schema) else None),
         batch_size=batch_size or DEFAULT_BATCH_SIZE,
         code=str(code) if code else None,
     )

@@ -60,6 +60,8 @@ def train_cli(
             f"  roles: classifier from {roles.get('relations_reached')} gold relations ({roles.get('file')}; "
             f"{roles.get('relations_unreachable')} unreachable, see roles.json)"
         )
+    elif roles.get("kind") == "off":
+        console.print(f"  roles: off ({roles.get('reason')})")
     elif roles:
         console.print(f"  roles: heuristic (configs/roles.yaml) — {roles.get('reason')}")
     if result.wandb_path:

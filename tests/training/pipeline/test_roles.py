@@ -9,6 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span, SpanGroup
 
+from treffpunkt.core.errors import ConfigError
 from treffpunkt.core.resources import default_config
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.training.pipeline.roles import (
@@ -195,7 +196,7 @@ def test_roles_config_rejects_unknown_labels(tmp_path: Path, schema: Schema) -> 
         .replace("actor_labels: [PER, ORG, GPE]", "actor_labels: [PERSON]")
     )
     (tmp_path / "roles.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(Exception, match="PERSON"):
+    with pytest.raises(ConfigError, match="PERSON"):
         load_roles_config(tmp_path / "roles.yaml", schema)
 
 
