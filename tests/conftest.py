@@ -244,3 +244,22 @@ def listening_hosts(port: int) -> set[str]:
             else:
                 hosts.add("::" if int(address, 16) == 0 else address.lower())
     return hosts
+
+
+@pytest.fixture
+def http_log(monkeypatch) -> list[tuple[str, str]]:
+    """Every HTTP request that reaches the wire (method, path), counted at httpx's transport, below any retry loop.
+
+    Tests use it to check request counts themselves instead of trusting the code's own tally.
+    """
+    import httpx
+
+    seen: list[tuple[str, str]] = []
+    real = httpx.HTTPTransport.handle_request
+
+    def counting(self, request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        return real(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", counting)
+    return seen

@@ -235,6 +235,40 @@ def test_convert_relations_normalised_and_rejections_reported(schema: Schema, tm
     }  # fmt: skip
 
 
+def test_convert_duplicate_event_triggers_kept_once(schema: Schema) -> None:
+    # One trigger labelled twice with the same event label: one event span, the repeat rejected and listed,
+    # and the repeat's relation reattached to the kept trigger only if it is not itself a duplicate.
+    from treffpunkt.annotation.convert.docs import convert_tasks
+
+    text = "Stoltenberg telefonierte am Freitag mit Gerassimow."
+    call = text.index("telefonierte")
+
+    def region(rid: str, tag: str, start: int, end: int, label: str) -> dict[str, Any]:
+        value = {"start": start, "end": end, "text": text[start:end], "labels": [label]}
+        return {"id": rid, "from_name": tag, "to_name": "text", "type": "labels", "value": value}
+
+    result = [
+        region("ev1", "events", call, call + 12, "CONSULT_PHONE"),
+        region("ev2", "events", call, call + 12, "CONSULT_PHONE"),
+        region("ev3", "events", call, call + 12, "MEET_INTENT"),  # same words, other label: a second event
+        region("per", "entities", 0, 11, "PER"),
+        {"from_id": "ev1", "to_id": "per", "type": "relation", "direction": "right", "labels": ["participant"]},
+    ]
+    task = {
+        "id": 1,
+        "data": {"text": text, "article_id": "a"},
+        "annotations": [{"id": 1, "completed_by": 1, "result": result}],
+    }
+    report, docs = convert_tasks([task], schema=schema, opts=load_convert_options())
+    ((_, doc),) = docs
+    triggers = sorted((s.start_char, s.end_char, s.label_) for s in doc.spans["event_triggers"])
+    assert triggers == [(call, call + 12, "CONSULT_PHONE"), (call, call + 12, "MEET_INTENT")]
+    outcome = {r.result_id: (r.outcome, r.reason) for r in report.spans}
+    assert outcome["ev2"] == ("rejected", "duplicate: same span and label as result ev1")
+    assert outcome["ev1"][0] == "kept" and outcome["ev3"][0] == "kept"
+    assert [r["role"] for r in doc.user_data["relations"]] == ["participant"]
+
+
 def test_convert_cancelled_annotations_skipped_and_tasks_listed(schema: Schema, tmp_path: Path) -> None:
     result = run("cancelled", schema, tmp_path)
     skipped = [(t.task_id, t.reason) for t in result.report.skipped_tasks]

@@ -230,12 +230,20 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.mark.studio
-def test_push_with_model_attaches_predictions_to_new_and_existing_tasks(studio, studio_ws, studio_project, tiny_model):
+def test_push_with_model_attaches_predictions_to_new_and_existing_tasks(
+    studio, studio_ws, studio_project, tiny_model, http_log
+):
     articles = make_articles()
     push(studio_ws, articles=articles[:2])  # existing tasks without predictions
+    http_log.clear()
     result = push(studio_ws, articles=articles, model=tiny_model, batch_size=10)
     assert (result.imported, result.predicted_existing, result.model_version) == (2, 2, "tiny-001")
-    # 1 listing + 1 import + 1 listing for existing + 1 bulk predictions import: no per-task requests
+    # counted on the wire: one task import (2 new tasks with inline predictions), one bulk predictions import for
+    # the 2 existing tasks, and never a per-task prediction request
+    posts = [path for method, path in http_log if method == "POST"]
+    assert sum(p.endswith("/import/predictions") for p in posts) == 1
+    assert sum(p.endswith("/import") for p in posts) == 1
+    assert not [p for p in posts if p.rstrip("/").endswith("/api/predictions")]
     assert result.requests <= 4
     assert result.predictions.skipped[("entities", "MISC")] == 1
 
@@ -365,16 +373,20 @@ def tiny_model_v2(tmp_path_factory, tiny_model) -> Path:
 
 @pytest.mark.studio
 def test_push_annotate_predict_keeps_old_versions_and_shows_the_newest(
-    studio, studio_ws, studio_project, tiny_model, tiny_model_v2
+    studio, studio_ws, studio_project, tiny_model, tiny_model_v2, http_log
 ):
     from treffpunkt.annotation.labelstudio.push import predict_existing
 
     articles = make_articles()
     push(studio_ws, articles=articles)  # tasks without predictions
     client = studio.client()
+    http_log.clear()
     first = predict_existing(studio_ws, model=tiny_model, batch_size=3)
-    # 1 listing + 2 bulk predictions requests (4 tasks, 3 per request) + 1 project update: never one call per task
+    # counted on the wire: 2 bulk predictions imports (4 tasks, 3 per request), never one call per task
     assert (first.predicted_existing, first.model_version) == (4, "tiny-001") and first.requests == 4
+    posts = [path for method, path in http_log if method == "POST"]
+    assert sum(p.endswith("/import/predictions") for p in posts) == 2
+    assert not [p for p in posts if p.rstrip("/").endswith("/api/predictions")]
     second = runner.invoke(
         app,
         ["annotate", "attach-predictions", "--model", str(tiny_model_v2), "--order", "uncertainty"],

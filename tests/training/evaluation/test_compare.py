@@ -71,6 +71,24 @@ def test_compare_deltas_hand_computed(nlp):
     assert (micro.scores["v1"]["f_low"], micro.scores["v1"]["f_high"]) == (1.0, 1.0)
 
 
+def test_compare_bootstrap_is_paired(nlp):
+    # Both versions vary a lot from doc to doc, but v2 = v1 plus 5 more docs right. Resampling the *same* docs for
+    # both (paired) gives a delta >= 0 in every resample and > 0 unless none of the 5 docs is drawn (p = (25/30)^30
+    # < 0.5 %): significant. Resampling each version on its own docs (unpaired) would swamp the +0.13 with the
+    # doc-to-doc spread of either score (sd about 0.08 each) and the interval would include 0.
+    gold = [_doc(nlp, GOLD_ENTS, article=f"a{i}") for i in range(30)]
+    v1 = [_doc(nlp, GOLD_ENTS if i < 15 else []) for i in range(30)]
+    v2 = [_doc(nlp, GOLD_ENTS if i < 20 else []) for i in range(30)]
+    c = compare_docs(gold, {"v1": v1, "v2": v2}, n_boot=2000, seed=3)
+    row = c.row("ents", MICRO)
+    d = row.deltas["v2"]
+    assert d["delta"] == pytest.approx(0.8 - 2 / 3)
+    assert d["low"] > 0 and d["significant"]
+    # each version's own interval is wide (the docs differ a lot), much wider than the paired delta's lower margin
+    assert row.scores["v1"]["f_high"] - row.scores["v1"]["f_low"] > 0.2
+    assert d["delta"] - d["low"] < row.scores["v1"]["f_high"] - row.scores["v1"]["f_low"]
+
+
 def test_compare_small_sample_not_significant(nlp):
     # 4 docs, v2 misses docs 2 and 3: a resample of only docs 0 and 1 (prob 1/16 > 2.5 %) has delta 0
     gold = [_doc(nlp, GOLD_ENTS, article=f"a{i}") for i in range(4)]
