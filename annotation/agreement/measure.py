@@ -70,11 +70,16 @@ class Span:
     text: str = field(compare=False)
 
 
+#: A relation as both annotators can agree on it: (event start, end, label, argument start, end, label, role).
+Relation = tuple[int, int, str, int, int, str, str]
+
+
 @dataclass
 class AnnotatorSpans:
     annotator: str
     annotation_id: int | None
     spans: list[Span]
+    relations: list[Relation] = field(default_factory=list)
 
 
 @dataclass
@@ -110,7 +115,8 @@ class ParseReport:
     cancelled: int = 0
     superseded: list[dict[str, Any]] = field(default_factory=list)  # older annotation of the same annotator
     spans_kept: int = 0
-    relations_not_scored: int = 0
+    relations_scored: int = 0
+    relations_unresolved: int = 0  # an end is missing or was rejected: listed, not scored
     other_results: Counter[str] = field(default_factory=Counter)  # results of other control tags, not scored
     issues: list[SpanIssue] = field(default_factory=list)
 
@@ -163,8 +169,8 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
         index = OffsetIndex(text)
         for who in sorted(latest):
             ann = latest[who]
-            spans = _read_spans(item.get("id"), ann, who, index, labels, report)
-            per_annotator.append(AnnotatorSpans(who, ann.get("id"), spans))
+            spans, relations = _read_spans(item.get("id"), ann, who, index, labels, report)
+            per_annotator.append(AnnotatorSpans(who, ann.get("id"), spans, relations))
         tasks.append(
             TaskAnnotations(item.get("id"), data.get("article_id"), item.get("project"), text, data, per_annotator)
         )
@@ -178,12 +184,14 @@ def _read_spans(
     index: OffsetIndex,
     labels: dict[str, set[str]],
     report: ParseReport,
-) -> list[Span]:
+) -> tuple[list[Span], list[Relation]]:
     text = index.text
     spans: set[Span] = set()
+    by_id: dict[str, Span] = {}
+    links: list[dict[str, Any]] = []
     for result in ann.get("result") or []:
         if result.get("type") == "relation":
-            report.relations_not_scored += 1
+            links.append(result)
             continue
         layer = result.get("from_name")
         if layer not in LAYERS:
@@ -203,6 +211,7 @@ def _read_spans(
                     issue.reason = located.reason or "offsets could not be checked"
                 else:
                     span = Span(located.start, located.end, label, layer, text[located.start : located.end])
+                    by_id.setdefault(str(result.get("id")), span)
                     if span in spans:
                         issue.reason = "duplicate of another span of the same annotation"
                     else:
@@ -214,7 +223,19 @@ def _read_spans(
                             report.issues.append(issue)
                         continue
             report.issues.append(issue)
-    return sorted(spans)
+    relations: set[Relation] = set()
+    for link in links:
+        event, arg = by_id.get(str(link.get("from_id"))), by_id.get(str(link.get("to_id")))
+        if link.get("direction") == "left":
+            event, arg = arg, event
+        roles = link.get("labels") or []
+        if event is None or arg is None or event.layer != EVENT_TAG or arg.layer != ENTITY_TAG or not roles:
+            report.relations_unresolved += 1
+            continue
+        for role in roles:
+            relations.add((event.start, event.end, event.label, arg.start, arg.end, arg.label, str(role)))
+        report.relations_scored += 1
+    return sorted(spans), sorted(relations)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -392,6 +413,26 @@ class AgreementResult:
     report: ParseReport
     labels: dict[str, list[str]]  # layer -> schema labels, in schema order
     project: int | None = None  # Label Studio project of the tasks, as the export says
+    # (pair, role) -> counts of identical relations (same event span and label, argument span and label, role)
+    relation_counts: dict[tuple[Pair, str], SpanCounts] = field(default_factory=dict)
+    # (pair, event label) -> counts of (sentence, label) decisions: the unit the event classifier learns
+    sentence_counts: dict[tuple[Pair, str], SpanCounts] = field(default_factory=dict)
+
+    @staticmethod
+    def _pooled(counts: dict[tuple[Pair, str], SpanCounts], key: str | None = None) -> SpanCounts:
+        total = SpanCounts()
+        for (_, name), c in counts.items():
+            if key in (None, name):
+                total.add(c)
+        return total
+
+    def relation_f1(self, role: str | None = None) -> float | None:
+        """F1 of relations between annotators (exact: both ends and the role agree), pooled over pairs."""
+        return self._pooled(self.relation_counts, role).f1
+
+    def sentence_f1(self, label: str | None = None) -> float | None:
+        """F1 of the (sentence, event label) decisions between annotators, pooled over pairs."""
+        return self._pooled(self.sentence_counts, label).f1
 
     @property
     def pairs(self) -> list[Pair]:
@@ -449,6 +490,14 @@ class AgreementResult:
                 }
                 for match in MATCHES
             }
+        out["event_sentences"] = {
+            "micro_f1": self.sentence_f1(),
+            "per_label": {label: self.sentence_f1(label) for label in self.labels[EVENT_TAG]},
+        }
+        out["relations"] = {
+            "micro_f1": self.relation_f1(),
+            "per_role": {role: self.relation_f1(role) for role in sorted({r for _, r in self.relation_counts})},
+        }
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -480,7 +529,8 @@ class AgreementResult:
                 "spans_kept": self.report.spans_kept,
                 "spans_repaired": self.report.repaired,
                 "spans_rejected": self.report.rejected,
-                "relations_not_scored": self.report.relations_not_scored,
+                "relations_scored": self.report.relations_scored,
+                "relations_unresolved": self.report.relations_unresolved,
                 "other_results_not_scored": dict(self.report.other_results),
                 "span_issues": [asdict(i) for i in self.report.issues],
             },
@@ -504,8 +554,12 @@ def compute_agreement(
     # Sentence units: one column per (task, sentence); row per annotator; NaN where the annotator did not annotate.
     units: dict[str, list[list[float]]] = {label: [[] for _ in annotators] for label in schema.event_labels}
     task_conflicts: list[TaskConflicts] = []
+    relation_counts: dict[tuple[Pair, str], SpanCounts] = defaultdict(SpanCounts)
+    sentence_counts: dict[tuple[Pair, str], SpanCounts] = defaultdict(SpanCounts)
+    roles = list(schema.relation_labels)
 
     for task, task_bounds in zip(tasks, bounds, strict=True):
+        sentence_sets = {a.annotator: sentence_labels(a.spans, task_bounds) for a in task.annotations}
         conflicts: list[Conflict] = []
         pair_scores = []
         for a, b in itertools.combinations(task.annotations, 2):
@@ -528,7 +582,25 @@ def compute_agreement(
                     if match == "exact":
                         conflicts += _conflicts(sa, sb, matched, a.annotator, b.annotator, layer, pair, kinds)
             pair_scores.append(pooled.f1)
-        sentence_sets = {a.annotator: sentence_labels(a.spans, task_bounds) for a in task.annotations}
+            ra, rb = set(a.relations), set(b.relations)
+            for role in sorted({*roles, *(r[6] for r in ra | rb)}):
+                relation_counts[(pair, role)].add(
+                    SpanCounts(
+                        tp=sum(r[6] == role for r in ra & rb),
+                        n_a=sum(r[6] == role for r in ra),
+                        n_b=sum(r[6] == role for r in rb),
+                    )
+                )
+            la = {(i, x) for i, labs in enumerate(sentence_sets[a.annotator]) for x in labs}
+            lb = {(i, x) for i, labs in enumerate(sentence_sets[b.annotator]) for x in labs}
+            for label in schema.event_labels:
+                sentence_counts[(pair, label)].add(
+                    SpanCounts(
+                        tp=sum(x == label for _, x in la & lb),
+                        n_a=sum(x == label for _, x in la),
+                        n_b=sum(x == label for _, x in lb),
+                    )
+                )
         disagreeing = sum(len({frozenset(s[i]) for s in sentence_sets.values()}) > 1 for i in range(len(task_bounds)))
         for label in schema.event_labels:
             for row, who in enumerate(annotators):
@@ -566,6 +638,8 @@ def compute_agreement(
         report=report,
         labels=labels,
         project=next((t.project for t in tasks if t.project is not None), None),
+        relation_counts=dict(relation_counts),
+        sentence_counts=dict(sentence_counts),
     )
 
 

@@ -458,10 +458,24 @@ def print_result(result: AgreementResult) -> None:
             )
     console.print(pairs)
 
+    decisions = Table(title="Event sentences and relations (all pairs pooled)")
+    for column in ("What", "F1"):
+        decisions.add_column(column, justify="left" if column == "What" else "right")
+    decisions.add_row("event labels per sentence (micro)", _fmt(result.sentence_f1()))
+    for label in result.labels[EVENT_TAG]:
+        decisions.add_row(
+            f"  {label}", _fmt(result.sentence_f1(label)), end_section=label == result.labels[EVENT_TAG][-1]
+        )
+    decisions.add_row("relations: event, argument and role identical", _fmt(result.relation_f1()))
+    for role in sorted({r for _, r in result.relation_counts}):
+        decisions.add_row(f"  {role}", _fmt(result.relation_f1(role)))
+    console.print(decisions)
+
     console.print(
         f"Spans: {report.spans_kept} scored ({report.repaired} repaired), {report.rejected} rejected; "
         f"{report.cancelled} cancelled and {len(report.superseded)} superseded annotations left out; "
-        f"{report.relations_not_scored} relations not scored."
+        f"relations: {report.relations_scored} scored, {report.relations_unresolved} with an end that is missing, "
+        "rejected or not an event→entity link."
     )
     if report.rejected:
         console.print("[yellow]Rejected spans are listed under read_report.span_issues in the conflicts file.[/]")

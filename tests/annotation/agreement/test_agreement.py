@@ -406,3 +406,52 @@ def test_agreement_tag_conflicts_on_real_server(studio, studio_ws: Workspace, st
     )
     assert sdk.tasks.get(str(ids["a101"])).data["needs_adjudication"] is False
     assert [t.id for t in sdk.tasks.list(project=project, view=views[0].id)] == [ids["a102"]]
+
+
+def _region(rid: str, tag: str, text: str, phrase: str, label: str) -> dict:
+    start = text.index(phrase)
+    value = {"start": start, "end": start + len(phrase), "text": phrase, "labels": [label]}
+    return {"id": rid, "from_name": tag, "to_name": "text", "type": "labels", "value": value}
+
+
+def _link(a: str, b: str, role: str) -> dict:
+    return {"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [role]}
+
+
+def test_agreement_relations_and_event_sentences_hand_computed(ws: Workspace, schema: Schema, tmp_path: Path) -> None:
+    text = "Anna Weber telefonierte am Montag mit Bernd Roth. Beide wollen sich bald treffen."
+    common = [
+        _region("p1", "entities", text, "Anna Weber", "PER"),
+        _region("p2", "entities", text, "Bernd Roth", "PER"),
+        _region("d", "entities", text, "Montag", "DATE"),
+        _region("call", "events", text, "telefonierte", "CONSULT_PHONE"),
+    ]
+    one = [*common, _link("call", "p1", "participant"), _link("call", "d", "time")]
+    two = [
+        *common,
+        _region("meet", "events", text, "treffen", "MEET_INTENT"),
+        _link("call", "p1", "participant"),
+        _link("call", "p2", "participant"),
+        _link("meet", "p1", "participant"),
+    ]
+    task = {
+        "id": 1,
+        "data": {"text": text, "article_id": "x"},
+        "annotations": [{"id": 1, "completed_by": 1, "result": one}, {"id": 2, "completed_by": 2, "result": two}],
+    }
+    path = tmp_path / "rel.json"
+    path.write_text(json.dumps([task]), encoding="utf-8")
+    res = agreement(ws, path, schema=schema)
+    # relations: a = {call-Anna participant, call-Montag time}, b = {call-Anna, call-Bernd, meet-Anna participant}
+    # identical: 1 → F1 = 2·1 / (2 + 3) = 0.4; per role: participant 2·1/(1+3) = 0.5, time 0
+    assert res.relation_f1() == pytest.approx(0.4)
+    assert res.relation_f1("participant") == pytest.approx(0.5)
+    assert res.relation_f1("time") == pytest.approx(0.0)
+    # (sentence, label): a = {(0, PHONE)}, b = {(0, PHONE), (1, INTENT)} → 2·1 / (1 + 2)
+    assert res.sentence_f1() == pytest.approx(2 / 3)
+    assert res.sentence_f1("CONSULT_PHONE") == pytest.approx(1.0)
+    assert res.sentence_f1("MEET_INTENT") == pytest.approx(0.0)
+    summary = res.summary()
+    assert summary["relations"]["micro_f1"] == pytest.approx(0.4)
+    assert summary["event_sentences"]["micro_f1"] == pytest.approx(2 / 3)
+    assert res.report.relations_scored == 5 and res.report.relations_unresolved == 0
