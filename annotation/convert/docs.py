@@ -250,12 +250,19 @@ def convert_export(
     # the splits from (group key, docs per task) alone; the second converts task by task and adds each Doc straight
     # to its split's DocBin. Nothing is written before the first pass found the whole file usable.
     sizes: dict[str, int] = {}
+    frozen: dict[str, str] = {}
     for task in iter_export(export_path):
         n = sum(1 for _ in _choose([task], ConvertReport(export=""), all_annotators=all_annotators))
         if n:  # a group counts by its docs; tasks without any (skipped) take no part in the split
             key = _group_key(task)
             sizes[key] = sizes.get(key, 0) + n
-    split_of, group_counts = split_groups(sizes, opts.split, seed=opts.seed)
+            _freeze(frozen, key, task)
+    split_of, group_counts = split_groups(
+        {k: v for k, v in sizes.items() if k not in frozen}, opts.split, seed=opts.seed
+    )
+    for key, name in frozen.items():
+        split_of[key] = name
+        group_counts[name] += 1
 
     report = ConvertReport(export=str(export_path))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -284,6 +291,7 @@ def convert_export(
         "language": schema.language,
         "all_annotators": all_annotators,
         "seed": opts.seed,
+        "frozen_split_groups": len(frozen),
         "options": opts.model_dump(mode="json"),
         "counts": dict(report.split_docs),
         "groups": dict(report.split_groups),
@@ -713,6 +721,24 @@ def _group_key(task: dict[str, Any]) -> str:
         if data.get(key) not in (None, ""):
             return f"{key}:{data[key]}"
     return f"task:{task.get('id')}"
+
+
+def _freeze(frozen: dict[str, str], key: str, task: dict[str, Any]) -> None:
+    """A task whose ``data.split`` names a split keeps it (a frozen split manifest, e.g. the gold news corpus)."""
+    data = task.get("data") or {}
+    name = data.get("split") if isinstance(data, dict) else None
+    if name in (None, ""):
+        return
+    if name not in SPLITS:
+        raise InputError(
+            f"Task {task.get('id')} has data.split = {name!r}.",
+            hint=f"Use one of {', '.join(SPLITS)}, or leave it out.",
+        )
+    if frozen.setdefault(key, name) != name:
+        raise InputError(
+            f"Tasks of one story cluster ({key}) are frozen into different splits ({frozen[key]} and {name}).",
+            hint="A cluster's near-duplicates must share a split; fix data.split in the export.",
+        )
 
 
 def split_groups(sizes: dict[str, int], ratios: SplitRatios, *, seed: int) -> tuple[dict[str, str], dict[str, int]]:

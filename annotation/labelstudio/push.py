@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from treffpunkt.annotation.convert.reader import iter_export
 from treffpunkt.annotation.ingest.corpus import load_articles
 from treffpunkt.annotation.labelstudio.client import Studio, connect
 from treffpunkt.annotation.labelstudio.predictions import PredictionReport, doc_to_prediction
@@ -470,3 +471,17 @@ def import_annotated_tasks(
         result.requests += 1
     result.seconds = time.perf_counter() - began
     return result
+
+
+def import_gold(ws: Workspace, export: Path, *, batch_size: int = 500, studio: Studio | None = None) -> PushResult:
+    """``annotate import-gold``: load a stored Label Studio export (e.g. the gold news corpus) into the project.
+
+    Tasks keep their annotations (and data such as ``split``); tasks already in the project (same article id) are
+    skipped, so a rerun adds nothing. ``annotate pull`` then gives the same annotations back.
+    """
+    studio = studio or connect(ws)
+    tasks = [
+        {key: task[key] for key in ("data", "annotations", "predictions", "meta") if key in task}
+        for task in iter_export(Path(export))
+    ]
+    return import_annotated_tasks(studio, require_project(studio, ws), tasks, batch_size=batch_size)

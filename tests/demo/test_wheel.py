@@ -36,7 +36,23 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
-    _run([*_uv(), "build", "--wheel", "--out-dir", str(dist), str(REPO)], cwd=tmp_path)
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "build",
+            "*.egg-info",
+            "__pycache__",
+            "quickstart-workspace",
+            "workspaces",
+            "test-artifacts",
+        ),
+    )
+    _run([*_uv(), "build", "--wheel", "--out-dir", str(dist), str(source)], cwd=tmp_path)
     (wheel,) = dist.glob("treffpunkt-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()

@@ -84,7 +84,7 @@ def pretrain_texts(
 ) -> str:
     """Pretrain on raw texts with a training config that has a [pretraining] block; returns the weights file.
 
-    Mirrors ``spacy.treffpunkt.training.train.pretrain.pretrain`` but stops cleanly on a time budget or Ctrl-C, keeping the
+    Mirrors ``spacy.training.pretrain.pretrain`` but stops cleanly on a time budget or Ctrl-C, keeping the
     weights learnt so far.
     """
     return str(
@@ -103,7 +103,7 @@ def _pretrain(
     clock: Any = time.perf_counter,
 ) -> PretrainResult:
     from spacy.schemas import ConfigSchemaPretrain
-    from spacy.treffpunkt.training.train.pretrain import create_pretraining_model, ensure_docs, make_update
+    from spacy.training.pretrain import create_pretraining_model, ensure_docs, make_update
     from spacy.util import dot_to_object, load_model_from_config, registry
     from thinc.api import fix_random_seed
 

@@ -103,6 +103,25 @@ def push_cli(
     _print_queue(result.project, order)
 
 
+@annotate_app.command("import-gold")
+def import_gold_cli(
+    export: Annotated[
+        Path,
+        typer.Argument(
+            help="Label Studio JSON export with annotations (e.g. corpus/gold/news/export.json).", dir_okay=False
+        ),
+    ],
+) -> None:
+    """Load annotated tasks from a stored export into the project (skips articles already there)."""
+    from treffpunkt.annotation.labelstudio.push import import_gold
+
+    result = import_gold(workspace.current(), export)
+    console.print(
+        f"Imported {result.imported} annotated task(s) into project {result.project.id}; "
+        f"{result.already_present} already present."
+    )
+
+
 @annotate_app.command("preannotate")
 def preannotate_cli(
     model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],

@@ -84,7 +84,6 @@ class SeedGold:
 class GoldResult:
     tasks: list[dict[str, Any]]
     seeds: list[SeedGold]
-    cleaner: str  # "treffpunkt.annotation.ingest.corpus", "treffpunkt.annotation.ingest.cleaning" or "fallback"
 
     def counts(self) -> dict[str, int]:
         return {

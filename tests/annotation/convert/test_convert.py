@@ -487,3 +487,35 @@ def test_cli_convert_smoke(ws: Workspace, tmp_path: Path) -> None:
     assert (tmp_path / "out" / "train.spacy").exists()
     missing = runner.invoke(app, ["--home", str(ws.root), "annotate", "convert", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1
+
+
+def test_convert_keeps_frozen_splits_from_task_data(schema: Schema, tmp_path: Path) -> None:
+    # A frozen split manifest travels in data.split: those tasks keep their split whatever the seed and ratios.
+    text = "Anna Weber traf Bernd Roth in Wien."
+
+    def task(i: int, split: str | None, cluster: str | None = None) -> dict[str, Any]:
+        data = {
+            "text": text,
+            "article_id": f"a{i}",
+            **({"split": split} if split else {}),
+            **({"cluster": cluster} if cluster else {}),
+        }
+        value = {"start": 0, "end": 10, "text": "Anna Weber", "labels": ["PER"]}
+        result = [{"id": f"r{i}", "from_name": "entities", "to_name": "text", "type": "labels", "value": value}]
+        return {"id": i, "data": data, "annotations": [{"id": i, "completed_by": 1, "result": result}]}
+
+    tasks = [task(i, "test" if i < 5 else "dev" if i < 8 else None) for i in range(20)]
+    path = tmp_path / "frozen.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    for seed in (1, 2):
+        res = convert_export(path, schema=schema, out_dir=tmp_path / f"out{seed}", seed=seed)
+        test_ids = sorted(
+            d.user_data["meta"]["article_id"]
+            for d in DocBin().from_disk(res.files["test"]).get_docs(spacy.blank("de").vocab)
+        )
+        assert {f"a{i}" for i in range(5)} <= set(test_ids)
+        assert res.manifest["frozen_split_groups"] == 8
+    clash = [task(0, "test", "c"), task(1, "train", "c")]
+    path.write_text(json.dumps(clash), encoding="utf-8")
+    with pytest.raises(InputError, match="different splits"):
+        convert_export(path, schema=schema, out_dir=tmp_path / "clash")

@@ -23,7 +23,7 @@ ENTRY_POINTS = {
 
 @pytest.mark.parametrize("group", sorted(ENTRY_POINTS))
 def test_components_entry_points_registered(group):
-    names = {ep.name for ep in entry_points(group=group) if ep.value.startswith("training.")}
+    names = {ep.name for ep in entry_points(group=group) if ep.value.startswith("treffpunkt.training.pipeline.")}
     assert ENTRY_POINTS[group] <= names
     for ep in entry_points(group=group):
         if ep.name in ENTRY_POINTS[group]:

@@ -119,17 +119,13 @@ def test_predict_dask_local_cluster_identical(tmp_path: Path, spec: ModelSpec, a
 def test_predict_cli_on_seed_files_and_corpus(tmp_path: Path, spec: ModelSpec) -> None:
     import shutil
 
-    import typer
     from typer.testing import CliRunner
 
-    from treffpunkt.cli.predict import register
+    from treffpunkt.cli import app
     from treffpunkt.core.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws")
     shutil.copytree(spec.path, ws.models_dir / "keywords-001")
-    app = typer.Typer()
-    app.callback()(lambda: None)
-    register(app)
     runner = CliRunner()
     args = [
         "predict",
