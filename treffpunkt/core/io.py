@@ -43,9 +43,13 @@ def atomic_write_bytes(path: Path, data: bytes, *, perms: int | None = None) -> 
         handle.write(data)
 
 
-def write_json(path: Path, data: Any, *, perms: int | None = None) -> None:
-    """Write JSON atomically, pretty-printed, non-ASCII kept readable."""
-    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", perms=perms)
+def write_json(path: Path, data: Any, *, perms: int | None = None, indent: int | None = 2) -> None:
+    """Write JSON atomically, pretty-printed (``indent=None``: one task per line), non-ASCII kept readable."""
+    if indent is None and isinstance(data, list):  # large exports: compact, but one element per line for diffs
+        text = "[\n" + ",\n".join(json.dumps(x, ensure_ascii=False, default=str) for x in data) + "\n]\n"
+    else:
+        text = json.dumps(data, ensure_ascii=False, indent=indent, default=str) + "\n"
+    atomic_write_text(path, text, perms=perms)
 
 
 def write_jsonl(path: Path, rows: Iterable[Any]) -> int:

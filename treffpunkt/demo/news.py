@@ -27,7 +27,8 @@ from typing import Any
 
 import spacy
 
-from treffpunkt.annotation.convert.docs import SplitRatios, split_groups
+from treffpunkt.annotation.convert.docs import SplitRatios, convert_tasks, load_convert_options, split_groups
+from treffpunkt.annotation.convert.reader import iter_export
 from treffpunkt.annotation.ingest.corpus import IngestOptions, articles_from_paths
 from treffpunkt.core.article import Article
 from treffpunkt.core.config import read_yaml
@@ -159,13 +160,24 @@ def build(gnad: Path, *, out: Path | None = None, schema: Schema | None = None) 
     }
     write_json(paths["selection"], [asdict(s) for s in selected], perms=0o644)
     write_json(paths["splits"], {"seed": SEED, "shares": SPLITS.model_dump(), "splits": splits}, perms=0o644)
-    write_json(paths["export"], build_export(selected, by_id, splits, out / "specs", schema), perms=0o644)
-    write_json(paths["agreement"], build_agreement_export(selected, by_id, out / "double", schema), perms=0o644)
+    export = build_export(selected, by_id, splits, out / "specs", schema)
+    write_json(paths["export"], export, perms=0o644, indent=None)
+    write_json(paths["agreement"], build_agreement_export(selected, by_id, out / "double", schema), perms=0o644, indent=None)
     for name in ("export", "agreement"):
         (paths[name].parent / (paths[name].name + ".sha256")).write_text(
             f"{sha256_file(paths[name])}  {paths[name].name}\n", encoding="utf-8"
         )
     return paths
+
+
+def gold_docs(splits: Sequence[str], *, folder: Path | None = None, schema: Schema | None = None) -> list[Any]:
+    """The stored gold export's Docs of the given frozen splits (as ``annotate convert`` makes them), in export order."""
+    folder = Path(folder) if folder else news_dir()
+    schema = schema or load_schema(default_config("schema.yaml"))
+    frozen = json.loads((folder / "splits.json").read_text(encoding="utf-8"))["splits"]
+    tasks = [t for t in iter_export(folder / "export.json") if frozen[t["data"]["article_id"]] in splits]
+    _, docs = convert_tasks(tasks, schema=schema, opts=load_convert_options())
+    return [doc for _, doc in docs]
 
 
 def stored_selection(folder: Path | None = None) -> list[Selected]:
