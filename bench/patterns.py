@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     result = evaluate_patterns(splits, args.patterns)
     print(f"{result['version']}: {result['patterns']} patterns on {result['docs']} docs ({'+'.join(splits)})")
-    print(f"events micro P {result['events_p']:.3f} R {result['events_r']:.3f} F {result['events_f']:.3f}, macro F {result['events_macro_f']:.3f}")
+    print(
+        f"events micro P {result['events_p']:.3f} R {result['events_r']:.3f} F {result['events_f']:.3f}, macro F {result['events_macro_f']:.3f}"
+    )
     for label, row in result["events_per_type"].items():
         print(f"  {label:14} P {row['p']:.3f} R {row['r']:.3f} F {row['f']:.3f} (support {row['support']})")
     for label in ("ROLE", "DATE"):

@@ -94,7 +94,8 @@ def doc_to_prediction(
         result.append(_region(rid, ENTITY_TAG, text, ent.start_char, ent.end_char, ent.label_, table, None))
         by_span[(ent.start_char, ent.end_char, ENTITY_TAG)] = rid
 
-    event_spans = doc.spans.get("events", [])
+    # Trigger spans (the words, e.g. from the cold-start patterns) when the pipeline marks them, else sentences.
+    event_spans = doc.spans.get("event_triggers") or doc.spans.get("events", [])
     span_scores = _span_scores(event_spans)
     if schema.events:
         for i, span in enumerate(event_spans):

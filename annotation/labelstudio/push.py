@@ -35,6 +35,7 @@ from treffpunkt.annotation.ingest.corpus import load_articles
 from treffpunkt.annotation.labelstudio.client import Studio, connect
 from treffpunkt.annotation.labelstudio.predictions import PredictionReport, doc_to_prediction
 from treffpunkt.annotation.labelstudio.project import ProjectRef, ensure_view, iter_tasks, require_project
+from treffpunkt.annotation.patterns.ruler import pattern_pipeline
 from treffpunkt.core.article import Article
 from treffpunkt.core.console import progress_bar
 from treffpunkt.core.errors import InputError
@@ -125,16 +126,18 @@ def push(
     schema: Schema | None = None,
     studio: Studio | None = None,
     predictions: Path | None = None,
+    patterns: bool = False,
 ) -> PushResult:
     """Import articles not yet in the project; with ``model``, attach its predictions (new and existing tasks).
 
     ``predictions``: a JSONL file of precomputed predictions (:func:`save_predictions`, ``annotate preannotate``)
-    used instead of running a model here; its ``model_version`` is the version pushed.
+    used instead of running a model here; its ``model_version`` is the version pushed. ``patterns``: pre-annotate
+    with the cold-start patterns of ``configs/patterns/`` (version ``patterns-<hash>``), no model needed.
     """
     _check_options(order, batch_size)
-    if model is not None and predictions is not None:
+    if sum(x is not None and x is not False for x in (model, predictions, patterns or None)) > 1:
         raise InputError(
-            "Give --model or --predictions, not both.", hint="--predictions FILE already names its model version."
+            "Give one of --model, --predictions and --patterns.", hint="Each names the source of the pre-annotations."
         )
     if order == "uncertainty" and model is None and predictions is None:
         raise InputError(
@@ -160,8 +163,8 @@ def push(
     tasks = [{"data": article_task_data(a)} for a in new]
 
     nlp: _Predictor | None = None
-    if model is not None:
-        nlp = _ModelPredictor.load(ws, model, schema)
+    if model is not None or patterns:
+        nlp = _ModelPredictor.load(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
         result.model_version = nlp.version
     elif precomputed is not None:
         nlp = precomputed
@@ -241,6 +244,12 @@ class _ModelPredictor:
     version: str
 
     @classmethod
+    def patterns(cls, ws: Workspace, schema: Schema) -> _ModelPredictor:
+        """The cold-start patterns of ``configs/patterns/`` as a predictor (version ``patterns-<hash>``)."""
+        nlp, version = pattern_pipeline(ws, schema)
+        return cls(nlp, schema, version)
+
+    @classmethod
     def load(cls, ws: Workspace, model: str | Path, schema: Schema) -> _ModelPredictor:
         import spacy
 
@@ -306,11 +315,12 @@ def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], result
 def save_predictions(
     ws: Workspace,
     *,
-    model: str | Path,
+    model: str | Path | None,
     out: Path,
     articles: Iterable[Article] | None = None,
     schema: Schema | None = None,
     batch_size: int = 500,
+    patterns: bool = False,
 ) -> tuple[int, PredictionReport, str]:
     """Run a model version over the corpus and write Label Studio predictions to a JSONL file for ``push --predictions``.
 
@@ -318,7 +328,10 @@ def save_predictions(
     where it runs best (a GPU machine, a batch job) and the push be a plain bulk import. Returns (lines, report, version).
     """
 
-    predictor = _ModelPredictor.load(ws, model, schema or load_schema(ws.schema_path))
+    schema = schema or load_schema(ws.schema_path)
+    if (model is None) == (not patterns):
+        raise InputError("Give --model or --patterns (one of them).")
+    predictor = _ModelPredictor.load(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
     corpus = _unique(list(articles) if articles is not None else load_corpus(ws))
     report = PredictionReport()
 

@@ -50,7 +50,10 @@ def load_patterns(folder: Path, schema: Schema) -> list[dict[str, Any]]:
             except json.JSONDecodeError as err:
                 raise ConfigError(f"{file}:{n} is not a JSON object: {err}") from err
             if not isinstance(row, dict) or "label" not in row or "pattern" not in row:
-                raise ConfigError(f"{file}:{n} needs a label and a pattern.", hint='e.g. {"label": "CONSULT_PHONE", "pattern": "telefonierte"}')
+                raise ConfigError(
+                    f"{file}:{n} needs a label and a pattern.",
+                    hint='e.g. {"label": "CONSULT_PHONE", "pattern": "telefonierte"}',
+                )
             if row["label"] not in known:
                 raise ConfigError(
                     f"{file}:{n}: label {row['label']!r} is not in the schema.",
@@ -85,7 +88,9 @@ def build_pipeline(schema: Schema, patterns: list[dict[str, Any]]) -> Language:
     nlp = spacy.blank(schema.language)
     nlp.add_pipe("sentencizer")
     events, entities = set(schema.event_labels), set(schema.entity_labels)
-    trigger_ruler = nlp.add_pipe("span_ruler", name="trigger_ruler", config={"spans_key": TRIGGERS_KEY, "overwrite": False})
+    trigger_ruler = nlp.add_pipe(
+        "span_ruler", name="trigger_ruler", config={"spans_key": TRIGGERS_KEY, "overwrite": False}
+    )
     trigger_ruler.add_patterns([p for p in patterns if p["label"] in events])
     entity_ruler = nlp.add_pipe(
         "span_ruler", name="entity_ruler", config={"spans_key": None, "annotate_ents": True, "overwrite": False}

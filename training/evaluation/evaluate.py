@@ -303,14 +303,38 @@ def scores_table(scores: dict[str, Any], title: str) -> Any:
     return table
 
 
+def confusion_abbreviations(labels: Sequence[str]) -> dict[str, str]:
+    """Short, unique column names for a confusion matrix (``CONSULT_PHONE`` → ``C-PHO``), so 15 labels fit a terminal."""
+    short: dict[str, str] = {}
+    for label in labels:
+        parts = [p for p in label.replace("-", "_").split("_") if p]
+        base = "-".join(p[:3] if i else p[0] for i, p in enumerate(parts)) if len(parts) > 1 else label[:4]
+        name, n = base, 2
+        while name in short.values():
+            name, n = f"{base}{n}", n + 1
+        short[label] = name
+    return short
+
+
 def confusion_table(matrix: dict[str, dict[str, int]]) -> Any:
+    """Gold (rows) × predicted (columns), labels abbreviated so that 15 labels fit; the legend is the caption."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Events: gold (rows) × predicted (columns), per sentence")
     labels = list(matrix)
-    table.add_column("gold \\ pred")
+    short = confusion_abbreviations(labels)
+    entries = [f"{short[label]}={label}" for label in labels]
+    legend = "\n".join("  ".join(entries[i : i + 4]) for i in range(0, len(entries), 4))  # never split an entry
+    table = Table(
+        title="Events: gold (rows) × predicted (columns), per sentence",
+        caption=legend,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("gold", no_wrap=True)
     for label in labels:
-        table.add_column(label, justify="right")
+        table.add_column(short[label], justify="right", no_wrap=True, min_width=len(short[label]))
     for gold in labels:
-        table.add_row(gold, *(str(matrix[gold].get(p, 0)) for p in labels))
+        table.add_row(short[gold], *(str(matrix[gold].get(p, 0)) for p in labels))
     return table

@@ -79,17 +79,28 @@ registry.misc("treffpunkt.sentence_suggester.v1")(build_sentence_suggester)
 
 
 def write_event_predictions(
-    doc: Doc, sents: Sequence[Span], labels: Sequence[str], probs: numpy.ndarray, threshold: float, key: str
+    doc: Doc,
+    sents: Sequence[Span],
+    labels: Sequence[str],
+    probs: numpy.ndarray,
+    threshold: float,
+    key: str,
+    thresholds: dict[str, float] | None = None,
 ) -> None:
-    """Set the shared prediction API on ``doc`` from a (sentences x labels) probability matrix."""
+    """Set the shared prediction API on ``doc`` from a (sentences x labels) probability matrix.
+
+    ``thresholds``: per-label decision thresholds (chosen on dev after training, stored in the component's cfg);
+    labels without one use ``threshold``. Versions trained before per-label thresholds have none: same behaviour.
+    """
     group = SpanGroup(doc, name=key)
     kept: list[float] = []
     per_sentence: dict[str, dict[str, float]] = {}
+    cut = [(thresholds or {}).get(label, threshold) for label in labels]
     for i, sent in enumerate(sents):
         row = probs[i] if len(labels) else []
         per_sentence[sentence_key(sent)] = {label: float(row[j]) for j, label in enumerate(labels)}
         for j, label in enumerate(labels):
-            if row[j] >= threshold:
+            if row[j] >= cut[j]:
                 group.append(Span(doc, sent.start, sent.end, label=label))
                 kept.append(float(row[j]))
     group.attrs["scores"] = kept
@@ -166,7 +177,13 @@ class SentenceEventCategorizer(SpanCategorizer):
             rows = self.model.ops.to_numpy(indices[i].dataXd)
             sents = [doc[int(start) : int(end)] for start, end in rows] if n else []
             write_event_predictions(
-                doc, sents, list(self.labels), scores[offset : offset + n], self.cfg["threshold"], self.key
+                doc,
+                sents,
+                list(self.labels),
+                scores[offset : offset + n],
+                self.cfg["threshold"],
+                self.key,
+                self.cfg.get("thresholds"),
             )
             offset += n
 
@@ -316,7 +333,13 @@ class SklearnEventClassifier:
     def __call__(self, doc: Doc) -> Doc:
         sents = sentence_spans(doc)
         write_event_predictions(
-            doc, sents, self.labels, self.predict_proba([s.text for s in sents]), self.cfg["threshold"], self.key
+            doc,
+            sents,
+            self.labels,
+            self.predict_proba([s.text for s in sents]),
+            self.cfg["threshold"],
+            self.key,
+            self.cfg.get("thresholds"),
         )
         return doc
 

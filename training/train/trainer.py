@@ -12,6 +12,7 @@ relations and saved as ``roles.joblib`` in the version directory; when no relati
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from treffpunkt.training.train.config import (
     resolve_config_path,
     set_event_labels,
 )
+from treffpunkt.training.train.thresholds import tune_event_thresholds
 
 SPLIT_FILES = ("train.spacy", "dev.spacy", "test.spacy")
 _STAGING = ".training"
@@ -110,6 +112,15 @@ def data_record(folder: Path) -> dict[str, Any]:
         if isinstance(source, str):
             record["export"] = source
     return record
+
+
+def _article_ids(path: Path, vocab: Any) -> list[str]:
+    """Article ids (else doc texts' hashes) of a DocBin, sorted: the record of what a version saw."""
+    ids = []
+    for doc in read_docbin(path, vocab) if path.exists() else []:
+        meta = doc.user_data.get("meta") or {}
+        ids.append(str(meta.get("article_id") or hashlib.sha256(doc.text.encode()).hexdigest()[:16]))
+    return sorted(ids)
 
 
 def git_commit() -> str | None:
@@ -314,6 +325,10 @@ def train(
 
     _promote(staging, vdir)
     best = spacy.load(vdir)
+    # per-label event thresholds chosen on dev (never on test), saved with the pipeline
+    thresholds = tune_event_thresholds(best, read_docbin(folder / "dev.spacy", best.vocab), schema.event_labels)
+    if thresholds:
+        best.to_disk(vdir)
     # roles learn from the training split only (like the pipeline); dev/test below score them end to end
     roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema) if roles_apply(schema) else None
     assigner = version_roles(ws, vdir, schema)
@@ -339,8 +354,15 @@ def train(
         "stopped": loop.stopped,
         "interrupted": loop.stopped == "interrupted",
         "roles": roles_record(roles),
+        "event_thresholds": thresholds,
         "dev_scores": dev_scores,
         "test_scores": test_scores,
+        # which documents shaped this version: trained on train, model-selected on dev; test only scored
+        "seen": {
+            "trained_on": _article_ids(folder / "train.spacy", best.vocab),
+            "selected_on": _article_ids(folder / "dev.spacy", best.vocab),
+            "test": "scored only, never used for training or selection",
+        },
         "wandb_run": tracker.path if tracker is not None else None,
     }
     write_json(vdir / "meta.json", meta)

@@ -76,12 +76,18 @@ def push_cli(
             help="Precomputed predictions (JSONL from `annotate preannotate`) instead of --model.",
         ),
     ] = None,
+    patterns: Annotated[
+        bool,
+        typer.Option("--patterns", help="Pre-annotate with the cold-start patterns of configs/patterns/ (no model)."),
+    ] = False,
 ) -> None:
     """Import corpus articles not yet in the project (never duplicates), optionally with predictions."""
     from treffpunkt.annotation.labelstudio.push import push
 
     ws = workspace.current()
-    result = push(ws, model=model, limit=limit, order=order, batch_size=batch_size, predictions=predictions)
+    result = push(
+        ws, model=model, limit=limit, order=order, batch_size=batch_size, predictions=predictions, patterns=patterns
+    )
     console.print(
         f"Pushed {result.imported} new task(s) to project {result.project.title!r} (id {result.project.id}); "
         f"{result.already_present} already there"
@@ -124,16 +130,23 @@ def import_gold_cli(
 
 @annotate_app.command("preannotate")
 def preannotate_cli(
-    model: Annotated[str, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")],
     out: Annotated[
         Path, typer.Option("--out", dir_okay=False, help="JSONL file to write (one prediction per article).")
     ],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model version (name under models/ or a pipeline directory).")
+    ] = None,
+    patterns: Annotated[
+        bool, typer.Option("--patterns", help="Use the cold-start patterns instead of a model.")
+    ] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per nlp.pipe call.")] = 500,
 ) -> None:
-    """Write a model version's Label Studio predictions for the corpus to a file, for `annotate push --predictions`."""
+    """Write Label Studio predictions (a model version's or the patterns') for the corpus, for `push --predictions`."""
     from treffpunkt.annotation.labelstudio.push import save_predictions
 
-    lines, report, version = save_predictions(workspace.current(), model=model, out=out, batch_size=batch_size)
+    lines, report, version = save_predictions(
+        workspace.current(), model=model, out=out, batch_size=batch_size, patterns=patterns
+    )
     console.print(f"Wrote {lines} prediction(s) of {version} ({report.regions} region(s)) to {out}.")
     _print_skipped(report, "Not written")
     console.print(f"Next: treffpunkt annotate push --predictions {out}")

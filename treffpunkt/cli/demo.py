@@ -61,3 +61,58 @@ def quickstart_cli(
     console.print(f"  treffpunkt --home {result.workspace} annotate pull")
     console.print(f"  treffpunkt --home {result.workspace} train --config configs/default.cfg")
     console.print(f"  treffpunkt --home {result.workspace} predict {trained.path.name} corpus --out events/")
+
+
+def _f(scores: dict, key: str) -> str:
+    value = scores.get(key)
+    return "-" if value is None else f"{value:.3f}"
+
+
+@app.command("demo")
+def demo_cli(
+    home: Annotated[Path, typer.Option("--home", help="Workspace for the demo.")] = Path("news-workspace"),
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the comparison report (HTML, PNG) into this folder.")
+    ] = Path("news-workspace/report"),
+    default_seconds: Annotated[
+        float, typer.Option("--default-seconds", help="Training budget of default.cfg.")
+    ] = 330.0,
+    other: Annotated[str, typer.Option("--compare-with", help="Second config to compare with.")] = "sklearn",
+    other_seconds: Annotated[
+        float, typer.Option("--compare-seconds", help="Training budget of the second config.")
+    ] = 150.0,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Log runs to wandb (offline without a key).")
+    ] = True,
+) -> None:
+    """Real numbers: train on the gold news corpus, evaluate on its frozen test split, beside the pattern baseline."""
+    from treffpunkt.demo.news_demo import run_news_demo
+
+    result = run_news_demo(
+        home, runs=[("default", default_seconds), (other, other_seconds)], report=report, track=track
+    )
+    base = result.patterns
+    console.print(
+        f"\n[bold]Demo on the gold news corpus[/] (test split, {base.get('n_docs', '?')} articles never used for choices)"
+    )
+    console.print(
+        f"  {'system':26} {'entities F1':>11} {'events micro F1':>16} {'events macro F1':>16} {'roles F1':>9}"
+    )
+    console.print(
+        f"  {'patterns ' + base['version']:26} {_f(base, 'ents_f'):>11} {_f(base, 'events_f'):>16} "
+        f"{_f(base, 'events_macro_f'):>16} {'-':>9}"
+    )
+    for evaluated in result.evaluated.values():
+        s = evaluated.scores
+        console.print(
+            f"  {evaluated.version:26} {_f(s, 'ents_f'):>11} {_f(s, 'events_f'):>16} {_f(s, 'events_macro_f'):>16} "
+            f"{_f(s, 'roles_f'):>9}"
+        )
+    console.print(
+        "  (the patterns cover ROLE and DATE only: their entity F1 is not comparable, see their per-label scores)"
+    )
+    if result.comparison is not None:
+        console.print(f"Comparison: {result.comparison.json_path}")
+        if result.comparison.report is not None:
+            console.print(f"Report:     {result.comparison.report.html}")
+    console.print(f"Workspace:  {result.workspace} (models/, corpus/exports/gold-news/)")

@@ -162,7 +162,9 @@ def build(gnad: Path, *, out: Path | None = None, schema: Schema | None = None) 
     write_json(paths["splits"], {"seed": SEED, "shares": SPLITS.model_dump(), "splits": splits}, perms=0o644)
     export = build_export(selected, by_id, splits, out / "specs", schema)
     write_json(paths["export"], export, perms=0o644, indent=None)
-    write_json(paths["agreement"], build_agreement_export(selected, by_id, out / "double", schema), perms=0o644, indent=None)
+    write_json(
+        paths["agreement"], build_agreement_export(selected, by_id, out / "double", schema), perms=0o644, indent=None
+    )
     for name in ("export", "agreement"):
         (paths[name].parent / (paths[name].name + ".sha256")).write_text(
             f"{sha256_file(paths[name])}  {paths[name].name}\n", encoding="utf-8"

@@ -15,10 +15,12 @@ from treffpunkt.annotation.labelstudio.pull import pull
 from treffpunkt.annotation.labelstudio.push import existing_tasks, import_annotated_tasks, import_chunk, push
 from treffpunkt.cli import app
 from treffpunkt.core.article import Article, Origin
+from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import sha256_file, write_jsonl
 from treffpunkt.core.schema import load_schema
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[3]
 
 TEXTS = [
     "Generalstabschef Waleri Gerassimow telefonierte am Freitag mit Petr Pavel. Die NATO bestätigte das Gespräch.",
@@ -453,3 +455,48 @@ def test_push_predictions_file_errors(ws, tmp_path):
         push(ws, predictions=mixed)
     with pytest.raises(InputError, match="not both"):
         push(ws, predictions=mixed, model="m-001")
+
+
+@pytest.mark.studio
+def test_push_with_patterns_marks_pre_annotations_with_the_patterns_version(studio, studio_ws, studio_project):
+    articles = make_articles()
+    result = push(studio_ws, articles=articles, patterns=True)
+    assert result.model_version and result.model_version.startswith("patterns-")
+    tasks = list(iter_tasks(studio.client(), studio_project.id, fields="all"))
+    versions = {p["model_version"] if isinstance(p, dict) else p.model_version for t in tasks for p in t.predictions}
+    assert versions == {result.model_version} and len(tasks) == len(articles)
+    with pytest.raises(InputError, match="one of --model, --predictions and --patterns"):
+        push(studio_ws, articles=articles, patterns=True, model="x")
+
+
+@pytest.mark.studio
+def test_import_gold_then_pull_reproduces_the_gold_news_annotations(studio, studio_ws, studio_project, tmp_path):
+    # The stored gold news export goes into Label Studio and comes back out of `annotate pull` unchanged.
+    from treffpunkt.annotation.labelstudio.push import import_gold
+
+    stored = json.loads((REPO / "corpus" / "gold" / "news" / "export.json").read_text(encoding="utf-8"))[:6]
+    small = tmp_path / "gold.json"
+    small.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    first = import_gold(studio_ws, small)
+    assert (first.imported, first.already_present) == (6, 0)
+    assert import_gold(studio_ws, small).already_present == 6  # a rerun adds nothing
+
+    def regions(task: dict) -> tuple[set, set]:
+        result = task["annotations"][0]["result"]
+        spans = {
+            (r["from_name"], r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+            for r in result
+            if r.get("type") == "labels"
+        }
+        by_id = {r["id"]: (r["value"]["start"], r["value"]["end"]) for r in result if r.get("type") == "labels"}
+        links = {
+            (by_id[r["from_id"]], by_id[r["to_id"]], r["labels"][0]) for r in result if r.get("type") == "relation"
+        }
+        return spans, links
+
+    pulled = pull(studio_ws)
+    back = {t["data"]["article_id"]: t for t in json.loads(pulled.export_path.read_text(encoding="utf-8"))}
+    for task in stored:
+        assert regions(back[task["data"]["article_id"]]) == regions(task)
+        assert back[task["data"]["article_id"]]["data"]["split"] == task["data"]["split"]
+    assert {r.outcome for r in pulled.converted.report.spans} == {"kept"}

@@ -135,3 +135,23 @@ def test_evaluate_roles_hand_computed(nlp):
     console.print(scores_table(scores, "t"))
     text = console.export_text()
     assert "roles (heuristic)" in text and "participant" in text and "gold events+ents" in text
+
+
+def test_evaluate_confusion_table_stays_readable_with_fifteen_labels():
+    from rich.console import Console
+
+    from treffpunkt.training.evaluation.evaluate import confusion_abbreviations, confusion_table
+
+    labels = [
+        f"{kind}_{mode}"
+        for kind in ("CONSULT", "MEET")
+        for mode in ("PHONE", "VISIT", "THIRD", "MULTI", "INTENT", "REQUEST", "REJECT")
+    ] + ["none"]
+    short = confusion_abbreviations(labels)
+    assert len(set(short.values())) == len(labels) and max(map(len, short.values())) <= 6
+    matrix = {g: {p: int(g == p) for p in labels} for g in labels}
+    console = Console(width=120, record=True)
+    console.print(confusion_table(matrix))
+    text = console.export_text()
+    assert "…" not in text  # no collapsed columns
+    assert all(f"{short[label]}={label}" in text for label in labels)  # the legend names every label
