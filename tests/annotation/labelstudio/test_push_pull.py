@@ -453,7 +453,7 @@ def test_push_predictions_file_errors(ws, tmp_path):
     )
     with pytest.raises(InputError, match="2 model versions"):
         push(ws, predictions=mixed)
-    with pytest.raises(InputError, match="not both"):
+    with pytest.raises(InputError, match="one of --model, --predictions and --patterns"):
         push(ws, predictions=mixed, model="m-001")
 
 
