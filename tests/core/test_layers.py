@@ -138,3 +138,12 @@ def test_layers_checker_catches_violations(tmp_path):
     found = imports_of("treffpunkt.core.bad", bad)
     assert found == [("treffpunkt.training.pipeline.components", 2, False)]
     assert layer(found[0][0]) > layer("treffpunkt.core.bad")
+
+
+def test_layers_cli_registers_every_command_module_explicitly():
+    # One registration style: treffpunkt/cli/__init__.py imports every command module by name (no silent loop).
+    init = (ROOTS["treffpunkt"] / "cli" / "__init__.py").read_text(encoding="utf-8")
+    modules = sorted(p.stem for p in (ROOTS["treffpunkt"] / "cli").glob("*.py") if not p.stem.startswith("_"))
+    assert "importlib" not in init
+    for name in modules:
+        assert f" {name}" in init.split("import", 2)[1] or f"{name}," in init, name

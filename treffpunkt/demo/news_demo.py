@@ -69,7 +69,7 @@ def run_news_demo(
     for config, seconds in runs:
         kwargs = {"stdout": stdout} if stdout is not None else {}
         trained = train(
-            ws, config=config, data=data, name=f"news-{config}", seed=seed, max_seconds=seconds, track=track, **kwargs
+            ws, config=config, data=data, name=f"news_{config}", seed=seed, max_seconds=seconds, track=track, **kwargs
         )
         result.trained[config] = trained
         result.evaluated[config] = evaluate(ws, trained.version, data=data, split="test", track=track)

@@ -92,13 +92,14 @@ def test_studio_start_refuses_a_busy_port(ws):
     assert not studio_mod.state_path(ws).exists()
 
 
-def test_client_unreachable_names_url_and_fix(tmp_path, monkeypatch):
+def test_client_unreachable_names_url_and_fix(tmp_path, monkeypatch, http_log):
     monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "not-a-token")
     ws = init_workspace(tmp_path / "ws")
     with pytest.raises(StudioUnreachable) as err:
         connect(ws)
     assert "http://127.0.0.1:9" in err.value.message and "treffpunkt studio start" in err.value.hint
+    assert len(http_log) == 1  # a refused connection is not retried (counted at the transport)
     out = runner.invoke(app, ["--home", str(ws.root), "annotate", "pull"])
     assert out.exit_code != 0 and "Traceback" not in out.output and "LABEL_STUDIO_URL" in out.output
 
