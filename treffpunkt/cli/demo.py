@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from treffpunkt.cli._app import app
 from treffpunkt.core.console import console
@@ -92,25 +93,18 @@ def demo_cli(
         home, runs=[("default", default_seconds), (other, other_seconds)], report=report, track=track
     )
     base = result.patterns
-    console.print(
-        f"\n[bold]Demo on the gold news corpus[/] (test split, {base.get('n_docs', '?')} articles never used for choices)"
+    table = Table(
+        title=f"Gold news corpus, frozen test split ({base.get('n_docs', '?')} articles never used for choices)"
     )
-    console.print(
-        f"  {'system':26} {'entities F1':>11} {'events micro F1':>16} {'events macro F1':>16} {'roles F1':>9}"
-    )
-    console.print(
-        f"  {'patterns ' + base['version']:26} {_f(base, 'ents_f'):>11} {_f(base, 'events_f'):>16} "
-        f"{_f(base, 'events_macro_f'):>16} {'-':>9}"
+    for column in ("system", "entities F1", "events micro F1", "events macro F1", "roles F1"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    table.add_row(
+        base["version"] + " (ROLE/DATE only)", _f(base, "ents_f"), _f(base, "events_f"), _f(base, "events_macro_f"), "-"
     )
     for evaluated in result.evaluated.values():
         s = evaluated.scores
-        console.print(
-            f"  {evaluated.version:26} {_f(s, 'ents_f'):>11} {_f(s, 'events_f'):>16} {_f(s, 'events_macro_f'):>16} "
-            f"{_f(s, 'roles_f'):>9}"
-        )
-    console.print(
-        "  (the patterns cover ROLE and DATE only: their entity F1 is not comparable, see their per-label scores)"
-    )
+        table.add_row(evaluated.version, _f(s, "ents_f"), _f(s, "events_f"), _f(s, "events_macro_f"), _f(s, "roles_f"))
+    console.print(table)
     if result.comparison is not None:
         console.print(f"Comparison: {result.comparison.json_path}")
         if result.comparison.report is not None:
