@@ -9,7 +9,6 @@ choose patterns).
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from bench.common import write_result
@@ -17,7 +16,7 @@ from treffpunkt.annotation.patterns.ruler import build_pipeline, load_patterns, 
 from treffpunkt.core.resources import default_config
 from treffpunkt.core.schema import load_schema
 from treffpunkt.demo.news import gold_docs
-from treffpunkt.training.evaluation.evaluate import score_docs
+from treffpunkt.training.evaluation.evaluate import evaluate_nlp
 
 
 def evaluate_patterns(splits: list[str], folder: Path | None = None) -> dict:
@@ -25,17 +24,21 @@ def evaluate_patterns(splits: list[str], folder: Path | None = None) -> dict:
     patterns = load_patterns(folder or patterns_dir(None), schema)
     nlp = build_pipeline(schema, patterns)
     gold = gold_docs(splits, schema=schema)
-    began = time.perf_counter()
-    predicted = list(nlp.pipe(doc.text for doc in gold))
-    seconds = time.perf_counter() - began
-    scores = score_docs(gold, predicted, schema)
-    keep = ("ents_per_type", "events_p", "events_r", "events_f", "events_macro_f", "events_per_type")
+    scores = evaluate_nlp(nlp, gold, schema)
+    keep = (
+        "ents_per_type",
+        "events_p",
+        "events_r",
+        "events_f",
+        "events_macro_f",
+        "events_per_type",
+        "words_per_second",
+    )
     return {
         "version": patterns_version(patterns),
         "patterns": len(patterns),
         "splits": splits,
         "docs": len(gold),
-        "seconds": round(seconds, 2),
         **{k: scores[k] for k in keep if k in scores},
     }
 

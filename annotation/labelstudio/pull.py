@@ -19,8 +19,7 @@ from treffpunkt.annotation.convert.docs import convert_export, load_convert_opti
 from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
 from treffpunkt.annotation.labelstudio.client import ExportTimeout, Studio, StudioRequestFailed, connect
 from treffpunkt.annotation.labelstudio.project import ProjectRef, require_project, slug
-from treffpunkt.core.io import atomic_open, atomic_write_text, sha256_file
-from treffpunkt.core.resources import default_config
+from treffpunkt.core.io import atomic_open, write_sha256
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.workspace import Workspace
 
@@ -124,15 +123,11 @@ def pull(
     path = export_path_for(ws, ref.title)
     tasks = download(studio, ref.id, export_id, path)
     path.chmod(0o444)  # the raw export is a record: never modified
-    digest = sha256_file(path)
-    sha_path = path.with_name(path.name + ".sha256")
-    atomic_write_text(sha_path, f"{digest}  {path.name}\n")
+    sha_path, digest = write_sha256(path)
     result = PullResult(ref, path, sha_path, digest, tasks, export_id, time.perf_counter() - began)
     if convert:
         began = time.perf_counter()
-        options = (
-            load_convert_options(ws.config_path("convert.yaml")) if (default_config("convert.yaml")).exists() else None
-        )
+        options = load_convert_options(ws.config_path("convert.yaml"))
         schema = schema or load_schema(ws.schema_path)
         result.converted = convert_export(path, schema=schema, out_dir=path.with_suffix(""), options=options)
         result.converted_dir = result.converted.out_dir

@@ -135,7 +135,7 @@ def push(
     with the cold-start patterns of ``configs/patterns/`` (version ``patterns-<hash>``), no model needed.
     """
     _check_options(order, batch_size)
-    if sum(x is not None and x is not False for x in (model, predictions, patterns or None)) > 1:
+    if sum((model is not None, predictions is not None, patterns)) > 1:
         raise InputError(
             "Give one of --model, --predictions and --patterns.", hint="Each names the source of the pre-annotations."
         )
@@ -329,7 +329,7 @@ def save_predictions(
     """
 
     schema = schema or load_schema(ws.schema_path)
-    if (model is None) == (not patterns):
+    if (model is not None) + patterns != 1:
         raise InputError("Give --model or --patterns (one of them).")
     predictor = _ModelPredictor.load(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
     corpus = _unique(list(articles) if articles is not None else load_corpus(ws))

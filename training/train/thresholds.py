@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from treffpunkt.core.metrics import f1
-from treffpunkt.training.pipeline.components import EVENT_FACTORIES, EVENTS_KEY, SCORES_KEY, sentence_key
+from treffpunkt.training.pipeline.components import (
+    EVENT_FACTORIES,
+    EVENTS_KEY,
+    SCORES_KEY,
+    sentence_key,
+    sentence_spans,
+)
 
 #: Candidate thresholds: fine at the low end where rare labels live.
 GRID = (0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -26,7 +32,7 @@ def choose_thresholds(
     for gold, pred in zip(gold_docs, predicted_docs, strict=True):
         truth = {(s.start_char, s.end_char, s.label_) for s in gold.spans.get(EVENTS_KEY, [])}
         scores = pred.user_data.get(SCORES_KEY) or {}
-        for sent in pred.sents if pred.has_annotation("SENT_START") else [pred[:]]:
+        for sent in sentence_spans(pred):
             row = scores.get(sentence_key(sent), {})
             for label in labels:
                 decisions[label].append((float(row.get(label, 0.0)), (sent.start_char, sent.end_char, label) in truth))

@@ -114,10 +114,10 @@ def data_record(folder: Path) -> dict[str, Any]:
     return record
 
 
-def _article_ids(path: Path, vocab: Any) -> list[str]:
-    """Article ids (else doc texts' hashes) of a DocBin, sorted: the record of what a version saw."""
+def _article_ids(docs: Sequence[Any]) -> list[str]:
+    """Article ids (else doc texts' hashes) of docs, sorted: the record of what a version saw."""
     ids = []
-    for doc in read_docbin(path, vocab) if path.exists() else []:
+    for doc in docs:
         meta = doc.user_data.get("meta") or {}
         ids.append(str(meta.get("article_id") or hashlib.sha256(doc.text.encode()).hexdigest()[:16]))
     return sorted(ids)
@@ -325,14 +325,15 @@ def train(
 
     _promote(staging, vdir)
     best = spacy.load(vdir)
+    train_docs, dev_docs = (read_docbin(folder / name, best.vocab) for name in ("train.spacy", "dev.spacy"))
     # per-label event thresholds chosen on dev (never on test), saved with the pipeline
-    thresholds = tune_event_thresholds(best, read_docbin(folder / "dev.spacy", best.vocab), schema.event_labels)
+    thresholds = tune_event_thresholds(best, dev_docs, schema.event_labels)
     if thresholds:
         best.to_disk(vdir)
     # roles learn from the training split only (like the pipeline); dev/test below score them end to end
-    roles = train_roles(read_docbin(folder / "train.spacy", best.vocab), vdir, schema) if roles_apply(schema) else None
+    roles = train_roles(train_docs, vdir, schema) if roles_apply(schema) else None
     assigner = version_roles(ws, vdir, schema)
-    dev_scores = evaluate_nlp(best, read_docbin(folder / "dev.spacy", best.vocab), schema, roles=assigner)
+    dev_scores = evaluate_nlp(best, dev_docs, schema, roles=assigner)
     test_scores = (
         evaluate_nlp(best, read_docbin(folder / "test.spacy", best.vocab), schema, roles=assigner)
         if (folder / "test.spacy").exists()
@@ -359,8 +360,8 @@ def train(
         "test_scores": test_scores,
         # which documents shaped this version: trained on train, model-selected on dev; test only scored
         "seen": {
-            "trained_on": _article_ids(folder / "train.spacy", best.vocab),
-            "selected_on": _article_ids(folder / "dev.spacy", best.vocab),
+            "trained_on": _article_ids(train_docs),
+            "selected_on": _article_ids(dev_docs),
             "test": "scored only, never used for training or selection",
         },
         "wandb_run": tracker.path if tracker is not None else None,

@@ -77,5 +77,13 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def write_sha256(path: Path) -> tuple[Path, str]:
+    """``<path>.sha256`` in ``sha256sum -c`` format, written atomically; returns (sidecar path, digest)."""
+    digest = sha256_file(path)
+    sidecar = Path(path).with_name(Path(path).name + ".sha256")
+    atomic_write_text(sidecar, f"{digest}  {Path(path).name}\n")
+    return sidecar, digest
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -10,7 +10,7 @@ import netrc
 import os
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from treffpunkt.core.workspace import Workspace
@@ -20,25 +20,21 @@ WANDB_DEFAULT_HOST = "https://api.wandb.ai"
 DATABASE_ENV = "TREFFPUNKT_STUDIO_DATABASE"
 
 
-def _env(name: str) -> AliasChoices:
-    return AliasChoices(name)
-
-
 class Settings(BaseSettings):
     """Every ``LABEL_STUDIO_*``, ``TREFFPUNKT_*`` and ``WANDB_*`` setting treffpunkt reads."""
 
     model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="ignore")
 
-    label_studio_url: str | None = Field(default=None, validation_alias=_env("LABEL_STUDIO_URL"))
-    label_studio_api_key: SecretStr | None = Field(default=None, validation_alias=_env("LABEL_STUDIO_API_KEY"))
-    project_title: str | None = Field(default=None, validation_alias=_env("TREFFPUNKT_PROJECT_TITLE"))
-    studio_database: SecretStr | None = Field(default=None, validation_alias=_env(DATABASE_ENV))
-    wandb_api_key: SecretStr | None = Field(default=None, validation_alias=_env("WANDB_API_KEY"))
-    wandb_mode: str | None = Field(default=None, validation_alias=_env("WANDB_MODE"))
-    wandb_project: str | None = Field(default=None, validation_alias=_env("WANDB_PROJECT"))
-    wandb_entity: str | None = Field(default=None, validation_alias=_env("WANDB_ENTITY"))
-    wandb_dir: str | None = Field(default=None, validation_alias=_env("WANDB_DIR"))
-    wandb_base_url: str | None = Field(default=None, validation_alias=_env("WANDB_BASE_URL"))
+    label_studio_url: str | None = Field(default=None, validation_alias="LABEL_STUDIO_URL")
+    label_studio_api_key: SecretStr | None = Field(default=None, validation_alias="LABEL_STUDIO_API_KEY")
+    project_title: str | None = Field(default=None, validation_alias="TREFFPUNKT_PROJECT_TITLE")
+    studio_database: SecretStr | None = Field(default=None, validation_alias=DATABASE_ENV)
+    wandb_api_key: SecretStr | None = Field(default=None, validation_alias="WANDB_API_KEY")
+    wandb_mode: str | None = Field(default=None, validation_alias="WANDB_MODE")
+    wandb_project: str | None = Field(default=None, validation_alias="WANDB_PROJECT")
+    wandb_entity: str | None = Field(default=None, validation_alias="WANDB_ENTITY")
+    wandb_dir: str | None = Field(default=None, validation_alias="WANDB_DIR")
+    wandb_base_url: str | None = Field(default=None, validation_alias="WANDB_BASE_URL")
 
     def wandb_logged_in(self) -> bool:
         """A key in WANDB_API_KEY, or one that ``wandb login`` stored in ~/.netrc for the wandb host."""

@@ -33,7 +33,7 @@ from treffpunkt.annotation.ingest.corpus import IngestOptions, articles_from_pat
 from treffpunkt.core.article import Article
 from treffpunkt.core.config import read_yaml
 from treffpunkt.core.errors import InputError
-from treffpunkt.core.io import sha256_file, write_json
+from treffpunkt.core.io import write_json, write_sha256
 from treffpunkt.core.resources import default_config, demo_corpus
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.demo.gold import resolve_seed, task_data, to_task
@@ -166,9 +166,7 @@ def build(gnad: Path, *, out: Path | None = None, schema: Schema | None = None) 
         paths["agreement"], build_agreement_export(selected, by_id, out / "double", schema), perms=0o644, indent=None
     )
     for name in ("export", "agreement"):
-        (paths[name].parent / (paths[name].name + ".sha256")).write_text(
-            f"{sha256_file(paths[name])}  {paths[name].name}\n", encoding="utf-8"
-        )
+        write_sha256(paths[name])
     return paths
 
 

@@ -19,7 +19,7 @@ from treffpunkt.core.schema import load_schema
 from treffpunkt.core.workspace import Workspace, init_workspace
 from treffpunkt.demo.news import news_dir
 from treffpunkt.training.evaluation.compare import CompareResult, compare, log_comparison
-from treffpunkt.training.evaluation.evaluate import EvaluateResult, evaluate, read_docbin, score_docs
+from treffpunkt.training.evaluation.evaluate import EvaluateResult, evaluate, evaluate_nlp, read_docbin
 from treffpunkt.training.evaluation.report import write_report
 from treffpunkt.training.train.trainer import TrainResult, train
 
@@ -43,8 +43,7 @@ def patterns_on_split(ws: Workspace, data: Path, split: str = "test") -> dict[st
     schema = load_schema(ws.schema_path)
     nlp, version = pattern_pipeline(ws, schema)
     gold = read_docbin(data / f"{split}.spacy", nlp.vocab)
-    predicted = list(nlp.pipe(doc.text for doc in gold))
-    return {"version": version, "split": split, **score_docs(gold, predicted, schema)}
+    return {"version": version, "split": split, **evaluate_nlp(nlp, gold, schema)}
 
 
 def run_news_demo(
