@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,30 @@ def http_log(monkeypatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", counting)
     return seen
+
+
+# --------------------------------------------------------------------------- a real browser (Debian's chromium)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-extensions", "--no-first-run", "--mute-audio"]  # fmt: skip
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if path is None:
+        pytest.fail(
+            "chromium is not installed: run `make system-deps` (Debian's chromium; Playwright's download is not used)."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -425,6 +425,11 @@ def start(
         "SENTRY_DSN": "",
         "FRONTEND_SENTRY_DSN": "",
     }
+    if host in LOCAL_HOSTS:
+        # The ML backend (`treffpunkt serve`) and its webhooks live on this machine, at 127.0.0.1, which Label
+        # Studio refuses by default (SSRF protection). A server only this machine can reach may call it; an exposed
+        # server keeps the protection (then serve the backend on an address Label Studio accepts).
+        env.update({"ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false"})
     env.pop("LABEL_STUDIO_URL", None)
     env.pop("LABEL_STUDIO_API_KEY", None)
     env.pop(DATABASE_ENV, None)

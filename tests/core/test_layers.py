@@ -1,4 +1,5 @@
-"""The layer rule, checked on the source: core ← annotation ← training ← demo ← cli, no cycles, no hidden imports.
+"""The layer rule, checked on the source: core ← annotation ← training ← serve ← demo ← cli (← ``__main__``), no
+cycles, no hidden imports.
 
 Every module's imports are read with ``ast`` (nothing is imported). A module may import only its own layer or
 lower ones; imports of our own modules sit at module level (inside functions only in ``treffpunkt.cli``, whose
@@ -19,7 +20,15 @@ ROOTS = {
     "treffpunkt.annotation": REPO / "annotation",
     "treffpunkt.training": REPO / "training",
 }
-LAYERS = ["treffpunkt.core", "treffpunkt.annotation", "treffpunkt.training", "treffpunkt.demo", "treffpunkt.cli"]
+LAYERS = [
+    "treffpunkt.core",
+    "treffpunkt.annotation",
+    "treffpunkt.training",
+    "treffpunkt.serve",
+    "treffpunkt.demo",
+    "treffpunkt.cli",
+    "treffpunkt.__main__",
+]
 LAZY_ALLOWED = ("treffpunkt.cli",)
 
 

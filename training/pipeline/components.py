@@ -27,7 +27,9 @@ from spacy.util import registry
 from thinc.api import Config, Ops, get_current_ops
 from thinc.types import Ragged
 
+from treffpunkt.core.errors import ConfigError
 from treffpunkt.core.metrics import prf
+from treffpunkt.training.pipeline.event_cues import CueMatcher, read_cue_patterns, sentence_cues
 
 EVENTS_KEY = "events"
 SCORES_KEY = "event_scores"
@@ -165,8 +167,95 @@ def make_event_scorer() -> Callable[..., dict[str, Any]]:
 _SPANCAT_MODEL = Config().from_str(spancat_default_config)["model"]
 
 
-class SentenceEventCategorizer(SpanCategorizer):
-    """Multi-label sentence classifier: spaCy's span categorizer over sentence spans, trained in the same loop."""
+class EventCues:
+    """The trigger cues of an event component, kept in its cfg (``cue_patterns``) so they are saved with it."""
+
+    cfg: dict[str, Any]
+    _cue_matcher: CueMatcher | None = None
+
+    def set_cue_patterns(self, path: str | Path | None, labels: Sequence[str]) -> None:
+        self.cfg["cue_patterns"] = read_cue_patterns(path, labels) if path else []
+        self._cue_matcher = None
+
+    def mark_cues(self, doc: Doc, vocab: Any) -> Doc:
+        """Set ``doc.spans["event_cues"]`` (empty without patterns)."""
+        if self._cue_matcher is None:
+            self._cue_matcher = CueMatcher(vocab, self.cfg.get("cue_patterns") or [])
+        return self._cue_matcher(doc)
+
+
+def positive_weights(
+    examples: Iterable[Example], labels: Sequence[str], key: str, *, balanced: bool, cap: float
+) -> dict[str, float]:
+    """Per-label weight of positive sentences: sentences without the label / with it (capped), or 1.0 each."""
+    positives = dict.fromkeys(labels, 0)
+    sentences = 0
+    for eg in examples:
+        sentences += len(sentence_spans(eg.reference))
+        for *_, label in {(s.start, s.end, s.label_) for s in eg.reference.spans.get(key, [])}:
+            if label in positives:
+                positives[label] += 1
+    if not balanced:
+        return dict.fromkeys(labels, 1.0)
+    return {label: min(cap, max(1.0, (sentences - n) / n)) if n else 1.0 for label, n in positives.items()}
+
+
+class SentenceEventCategorizer(EventCues, SpanCategorizer):
+    """Multi-label sentence classifier: spaCy's span categorizer over sentence spans, trained in the same loop.
+
+    Beyond spaCy's: trigger cues are marked before the model runs (its sparse path reads them), and positive
+    sentences weigh more in the loss (``class_weight = "balanced"``): with under 5 % event sentences the plain loss
+    taught the model to say "no event" everywhere (all dev probabilities below 0.07).
+    """
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        labels: list[str] | None = None,
+        cue_patterns: str | None = None,
+    ) -> None:
+        super().initialize(get_examples, nlp=nlp, labels=labels)
+        self.set_cue_patterns(cue_patterns, self.labels)
+        self.cfg["positive_weights"] = positive_weights(
+            get_examples(),
+            self.labels,
+            self.key,
+            balanced=self.cfg.get("class_weight") == "balanced",
+            cap=float(self.cfg.get("max_class_weight") or 1.0),
+        )
+
+    def predict(self, docs: Iterable[Doc]) -> Any:
+        docs = [self.mark_cues(doc, self.vocab) for doc in docs]
+        return super().predict(docs)
+
+    def update(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, float]:
+        examples = list(examples)
+        for eg in examples:
+            self.mark_cues(eg.predicted, self.vocab)
+        return super().update(examples, **kwargs)
+
+    def get_loss(self, examples: Iterable[Example], spans_scores: tuple[Ragged, Any]) -> tuple[float, Any]:
+        """spaCy's loss (prediction minus target) with positive targets weighted per label."""
+        spans, scores = spans_scores
+        ops = self.model.ops
+        probs = ops.to_numpy(scores)
+        target = numpy.zeros(probs.shape, dtype="f")
+        rows_all = ops.to_numpy(spans.dataXd)
+        lengths = ops.to_numpy(spans.lengths)
+        offset = 0
+        for eg, n in zip(examples, lengths, strict=True):
+            index = {(int(a), int(b)): offset + j for j, (a, b) in enumerate(rows_all[offset : offset + int(n)])}
+            for gold in self._get_aligned_spans(eg):
+                row = index.get((gold.start, gold.end))
+                if row is not None and gold.label_ in self._label_map:
+                    target[row, self._label_map[gold.label_]] = 1.0
+            offset += int(n)
+        weights = self.cfg.get("positive_weights") or {}
+        pos = numpy.array([weights.get(label, 1.0) for label in self.labels], dtype="f")
+        d_scores = (probs - target) * numpy.where(target > 0, pos, 1.0)
+        return float((d_scores**2).sum()), ops.asarray2f(d_scores)
 
     def set_annotations(self, docs: Iterable[Doc], indices_scores: Any) -> None:
         indices, scores = indices_scores
@@ -197,13 +286,25 @@ class SentenceEventCategorizer(SpanCategorizer):
         "model": _SPANCAT_MODEL,
         "suggester": {"@misc": "treffpunkt.sentence_suggester.v1"},
         "scorer": {"@scorers": "treffpunkt.event_scorer.v1"},
+        "class_weight": None,
+        "max_class_weight": 1.0,
     },
     default_score_weights=EVENT_SCORE_WEIGHTS,
 )
 def make_event_spancat(
-    nlp: Language, name: str, model: Any, suggester: Callable, spans_key: str, threshold: float, scorer: Callable | None
+    nlp: Language,
+    name: str,
+    model: Any,
+    suggester: Callable,
+    spans_key: str,
+    threshold: float,
+    scorer: Callable | None,
+    class_weight: str | None,
+    max_class_weight: float,
 ) -> SentenceEventCategorizer:
-    return SentenceEventCategorizer(
+    if class_weight not in (None, "balanced"):
+        raise ConfigError(f'class_weight must be null or "balanced", not {class_weight!r}.')
+    component = SentenceEventCategorizer(
         nlp.vocab,
         model=model,
         suggester=suggester,
@@ -216,15 +317,18 @@ def make_event_spancat(
         scorer=scorer,
         add_negative_label=False,
     )
+    component.cfg.update({"class_weight": class_weight, "max_class_weight": max_class_weight})
+    return component
 
 
 # --------------------------------------------------------------------------------------------- (b) scikit-learn backend
 
 
-class SklearnEventClassifier:
-    """TF-IDF word + character n-grams with one-vs-rest logistic regression, fitted on all training sentences.
+class SklearnEventClassifier(EventCues):
+    """TF-IDF word + character n-grams and trigger cues, one-vs-rest logistic regression over all training sentences.
 
-    Fitted once in ``initialize`` (spaCy calls it before the training loop); not updated in the loop.
+    Fitted once in ``initialize`` (spaCy calls it before the training loop, and it reports each label as it is
+    fitted); not updated in the loop, so its dev score is final from the first evaluation on.
     """
 
     def __init__(
@@ -242,6 +346,7 @@ class SklearnEventClassifier:
         scorer: Callable | None,
     ) -> None:
         self.name = name
+        self.vocab = nlp.vocab
         self.key = spans_key
         self.cfg: dict[str, Any] = {
             "threshold": threshold,
@@ -254,6 +359,7 @@ class SklearnEventClassifier:
         }
         self.scorer = scorer
         self.vectorizer: Any = None
+        self.cue_vectorizer: Any = None
         self.models: dict[str, Any] = {}  # label -> fitted binary classifier; labels never seen positive predict 0
 
     @property
@@ -291,40 +397,64 @@ class SklearnEventClassifier:
         *,
         nlp: Language | None = None,
         labels: Sequence[str] | None = None,
+        cue_patterns: str | None = None,
     ) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        texts: list[str] = []
-        gold: list[set[str]] = []
+        examples = list(get_examples())
         seen: list[str] = list(labels or [])
-        for eg in get_examples():
-            ref = eg.reference
+        for eg in examples:
+            seen.extend(s.label_ for s in eg.reference.spans.get(self.key, []) if s.label_ not in seen)
+        self.cfg["labels"] = seen
+        self.set_cue_patterns(cue_patterns, seen)
+        texts: list[str] = []
+        cues: list[str] = []
+        gold: list[set[str]] = []
+        for eg in examples:
+            ref = self.mark_cues(eg.reference, self.vocab)
             by_sentence: dict[tuple[int, int], set[str]] = {}
             for span in ref.spans.get(self.key, []):
                 by_sentence.setdefault((span.start_char, span.end_char), set()).add(span.label_)
-                if span.label_ not in seen:
-                    seen.append(span.label_)
             for sent in sentence_spans(ref):
                 texts.append(sent.text)
+                cues.append(" ".join(sentence_cues(ref, sent)))
                 gold.append(by_sentence.get((sent.start_char, sent.end_char), set()))
-        self.cfg["labels"] = seen
         self.models = {}
         if not texts:
-            self.vectorizer = None
+            self.vectorizer = self.cue_vectorizer = None
             return
         self.vectorizer = self._build_vectorizer()
-        X = self.vectorizer.fit_transform(texts)
-        for label in seen:
+        # cue labels are whole tokens (CONSULT_PHONE); an empty vocabulary (no patterns) must not fail
+        self.cue_vectorizer = CountVectorizer(binary=True, lowercase=False, token_pattern=r"\S+")
+        X = self._features(texts, cues, fit=True)
+        for n, label in enumerate(seen, start=1):
             y = numpy.array([label in g for g in gold], dtype=int)
             if 0 < y.sum() < len(y):  # a label with one class only cannot be fitted; it predicts 0
                 clf = LogisticRegression(C=self.cfg["C"], class_weight=self.cfg["class_weight"], max_iter=1000)
                 self.models[label] = clf.fit(X, y)
+            print(f"{self.name}: fitted {n}/{len(seen)} {label} ({int(y.sum())} positive sentences)", flush=True)
 
-    def predict_proba(self, texts: Sequence[str]) -> numpy.ndarray:
-        probs = numpy.zeros((len(texts), len(self.labels)), dtype="f")
-        if self.vectorizer is None or not texts:
+    def _features(self, texts: Sequence[str], cues: Sequence[str], *, fit: bool = False) -> Any:
+        from scipy.sparse import hstack
+
+        words = self.vectorizer.fit_transform(texts) if fit else self.vectorizer.transform(texts)
+        if self.cue_vectorizer is None:  # a model saved before cues
+            return words
+        if fit:
+            try:
+                return hstack([words, self.cue_vectorizer.fit_transform(cues)]).tocsr()
+            except ValueError:  # no cue anywhere in the training data
+                self.cue_vectorizer = None
+                return words
+        return hstack([words, self.cue_vectorizer.transform(cues)]).tocsr()
+
+    def predict_proba(self, doc: Doc, sents: Sequence[Span]) -> numpy.ndarray:
+        probs = numpy.zeros((len(sents), len(self.labels)), dtype="f")
+        if self.vectorizer is None or not sents:
             return probs
-        X = self.vectorizer.transform(texts)
+        self.mark_cues(doc, self.vocab)
+        X = self._features([s.text for s in sents], [" ".join(sentence_cues(doc, s)) for s in sents])
         for j, label in enumerate(self.labels):
             if label in self.models:
                 probs[:, j] = self.models[label].predict_proba(X)[:, 1]
@@ -336,7 +466,7 @@ class SklearnEventClassifier:
             doc,
             sents,
             self.labels,
-            self.predict_proba([s.text for s in sents]),
+            self.predict_proba(doc, sents),
             self.cfg["threshold"],
             self.key,
             self.cfg.get("thresholds"),
@@ -355,7 +485,7 @@ class SklearnEventClassifier:
         path.mkdir(parents=True, exist_ok=True)
         (path / "cfg.json").write_text(json.dumps(self.cfg, indent=2), encoding="utf-8")
         with (path / "model.pkl").open("wb") as handle:
-            pickle.dump({"vectorizer": self.vectorizer, "models": self.models}, handle)
+            pickle.dump({"vectorizer": self.vectorizer, "cues": self.cue_vectorizer, "models": self.models}, handle)
 
     def from_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> "SklearnEventClassifier":
         path = Path(path)
@@ -364,6 +494,7 @@ class SklearnEventClassifier:
         with (path / "model.pkl").open("rb") as handle:
             state = pickle.load(handle)
         self.vectorizer, self.models = state["vectorizer"], state["models"]
+        self.cue_vectorizer = state.get("cues")
         return self
 
 

@@ -555,3 +555,24 @@ def score_roles(gold_docs: Sequence[Any], predicted: Sequence[Iterable[RolePair 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int]:
     scores = {k: round(v, 4) for k, v in prf(tp, n_pred - tp, n_gold - tp).items()}
     return {**scores, "tp": tp, "n_pred": n_pred, "n_gold": n_gold}
+
+
+def set_predicted_relations(doc: Any, assigner: RoleAssigner | None) -> Any:
+    """``doc.user_data["relations"]`` (the DocBin format) from the roles ``assigner`` gives the predicted events.
+
+    Label Studio pre-annotations and the ML backend send these as event→actor relations.
+    """
+    events = list(doc.spans.get("events", [])) if assigner is not None else []
+    assigned = assigner.assign_doc(doc, events) if events else []
+    doc.user_data["relations"] = [
+        {
+            "event": [event.start_char, event.end_char],
+            "event_label": event.label_,
+            "arg": [ent.start_char, ent.end_char],
+            "arg_label": ent.label_,
+            "role": role,
+        }
+        for event, pairs in zip(events, assigned, strict=True)
+        for ent, role in pairs
+    ]
+    return doc

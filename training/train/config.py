@@ -66,11 +66,14 @@ def event_components(config: Any) -> list[str]:
     ]
 
 
-def set_event_labels(config: Any, labels: Sequence[str]) -> None:
-    """Give each event classifier the schema's labels (so labels never come from code, and absent ones still exist)."""
+def set_event_labels(config: Any, labels: Sequence[str], cue_patterns: Path | None = None) -> None:
+    """Give each event classifier the schema's labels (so labels never come from code, and absent ones still exist)
+    and the workspace's trigger patterns as cues, unless the config sets its own ``cue_patterns`` (null: none)."""
     init = config.setdefault("initialize", {}).setdefault("components", {})
     for name in event_components(config):
         init.setdefault(name, {})["labels"] = list(labels)
+        if cue_patterns is not None:
+            init[name].setdefault("cue_patterns", str(cue_patterns))
 
 
 def drop_components(config: Any, names: Iterable[str]) -> None:

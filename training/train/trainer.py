@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from treffpunkt.annotation.convert.docs import latest_converted
+from treffpunkt.annotation.patterns.ruler import patterns_dir
 from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import sha256_file, write_json
@@ -123,6 +124,12 @@ def _article_ids(docs: Sequence[Any]) -> list[str]:
     return sorted(ids)
 
 
+def event_cue_file(ws: Workspace) -> Path | None:
+    """The trigger patterns the event classifiers use as cues: the workspace's (or the shipped) events.jsonl."""
+    path = patterns_dir(ws) / "events.jsonl"
+    return path if path.is_file() else None
+
+
 def git_commit() -> str | None:
     repo = Path(__file__).resolve().parent.parent
     try:
@@ -142,6 +149,7 @@ def prepare_config(
     pretrained: Path | None = None,
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    cue_patterns: Path | None = None,
 ) -> Any:
     """The config for one run: data paths, seed and pretrained weights set, then the user's overrides."""
     base: dict[str, Any] = {"paths.train": str(data / "train.spacy"), "paths.dev": str(data / "dev.spacy")}
@@ -156,7 +164,7 @@ def prepare_config(
         base["system.seed"] = seed
     config = load_config(path, {**base, **dict(overrides or {})})
     if event_labels:
-        set_event_labels(config, event_labels)
+        set_event_labels(config, event_labels, cue_patterns)
     else:
         drop_components(config, event_components(config))
     return config
@@ -299,6 +307,7 @@ def train(
         pretrained=pretrained,
         seed=seed,
         overrides=overrides,
+        cue_patterns=event_cue_file(ws),
     )
     version = versions.next_version(ws, name or config_path.stem)
     vdir = ws.models_dir / version

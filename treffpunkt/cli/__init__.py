@@ -7,6 +7,7 @@ from treffpunkt.cli import (  # noqa: F401  (registers commands)
     evaluate,
     models,
     predict,
+    serve,
     studio,
     train,
 )

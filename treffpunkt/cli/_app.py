@@ -57,11 +57,16 @@ annotate_app = typer.Typer(
     cls=_Group, no_args_is_help=True, help="Label Studio project: setup, push, pull, convert, agreement."
 )
 models_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Model versions in the workspace.")
+serve_app = typer.Typer(
+    cls=_Group,
+    help="Serve a model version as Label Studio's ML backend (predicts on demand, retrains as you annotate).",
+)
 
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(studio_app, name="studio")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(models_app, name="models")
+app.add_typer(serve_app, name="serve")
 
 #: Commands whose extra options are spaCy config overrides (``--training.max_epochs 3``).
 OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -174,6 +174,31 @@ def attach_predictions_cli(
     _print_queue(result.project, order)
 
 
+@annotate_app.command("connect-model")
+def connect_model_cli(
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Backend URL (default: the running `treffpunkt serve`, else serve.yaml)."),
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Disconnect: no more model suggestions or retrains.")] = False,
+) -> None:
+    """Connect the ML backend to the project: suggestions when a task opens, retraining as annotations come in."""
+    from treffpunkt.serve.connect import connect_model, disconnect_model
+
+    ws = workspace.current()
+    if off:
+        removed = disconnect_model(ws)
+        console.print(f"Disconnected {removed} ML backend(s); tasks no longer get suggestions when opened.")
+        return
+    done = connect_model(ws, url=url)
+    verb = "Connected" if done.created else "Updated"
+    console.print(
+        f"{verb}: ML backend {done.url} on project {done.project_id} (serving {done.model_version or 'unknown'}). "
+        "Tasks without a prediction get one when opened; submitted annotations count towards a retrain."
+    )
+    console.print("Check it: treffpunkt studio status · retrains: treffpunkt serve status · off: --off")
+
+
 def _print_skipped(report: Any, verb: str) -> None:
     """Predicted labels the schema lacks: counted by the prediction report, never dropped silently."""
     for row in report.as_dict()["skipped"]:

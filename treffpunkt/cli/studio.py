@@ -27,6 +27,12 @@ def start_cli(
             show_default=False,
         ),
     ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Also start the ML backend (`treffpunkt serve`) in the background.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="With --serve: the version to serve (default: newest).")
+    ] = None,
 ) -> None:
     """Start Label Studio for this workspace in the background (or reuse the running one)."""
     from treffpunkt.annotation.labelstudio import server as studio
@@ -47,14 +53,23 @@ def start_cli(
     if state.database:
         console.print(f"Database: {state.database}")
     _print_login(state)
+    if serve:
+        from treffpunkt.serve import server as backend
+
+        found = backend.start_background(ws, model=model)
+        console.print(f"ML backend at [bold]{found.url}[/] serving {found.model_version} (pid {found.pid}).")
+        console.print("Connect it to the project once: treffpunkt annotate connect-model")
 
 
 @studio_app.command("stop")
 def stop_cli() -> None:
     """Stop the workspace's Label Studio server."""
     from treffpunkt.annotation.labelstudio import server as studio
+    from treffpunkt.serve import state as backend
 
     ws = workspace.current()
+    if backend.stop(ws):
+        console.print("Stopped the ML backend.")
     if studio.stop(ws):
         console.print("Stopped Label Studio.")
     else:
@@ -80,8 +95,21 @@ def status_cli() -> None:
     console.print(f"Data:  {state.data_dir}")
     if state.log_path:
         console.print(f"Log:   {state.log_path}")
+    _print_backend(ws)
     if not state.running:
         raise typer.Exit(3)
+
+
+def _print_backend(ws: object) -> None:
+    from treffpunkt.serve import state as backend
+
+    found = backend.status(ws)  # type: ignore[arg-type]
+    if found.running:
+        console.print(f"ML backend: healthy at {found.url}, serving {found.model_version}")
+    elif found.url:  # started but not answering: say what is wrong
+        console.print(f"[yellow]ML backend: not answering[/] ({found.problem}). Label Studio works without it.")
+    else:
+        console.print("ML backend: not started (`treffpunkt serve` or `studio start --serve`).")
 
 
 def _warn_exposed(host: str) -> None:

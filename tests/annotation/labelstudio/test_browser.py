@@ -8,7 +8,6 @@ against the session's Label Studio. Screenshots go to ``$TREFFPUNKT_TEST_ARTIFAC
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,8 +27,6 @@ PREDICTED = {("Gerassimow", "PER"), ("Moskau", "GPE"), ("Verteidigungsministeriu
 # Generous: CI runs this on 2 cores next to Label Studio, and the first page load compiles the frontend bundle.
 TIMEOUT_MS = 120_000
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-extensions", "--no-first-run", "--mute-audio"]  # fmt: skip
 
 # Client rectangle of the first occurrence of a phrase inside Label Studio's text view (scrolled into view first).
 PHRASE_RECT_JS = """(phrase) => {
@@ -59,15 +56,6 @@ def artifacts_dir() -> Path:
     return folder
 
 
-def chromium_path() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if path is None:
-        pytest.fail(
-            "chromium is not installed: run `make system-deps` (Debian's chromium; Playwright's download is not used)."
-        )
-    return path
-
-
 @contextmanager
 def saved_on_failure(page, step: str) -> Iterator[None]:
     """Keep the page's screenshot and HTML when a step fails, so a CI failure can be read afterwards."""
@@ -81,18 +69,6 @@ def saved_on_failure(page, step: str) -> Iterator[None]:
         except Exception as err:  # the browser may be gone; the original error matters more
             print(f"could not save the failed page for step {step!r}: {err}")
         raise
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def ruler_model(models_dir: Path) -> Path:
