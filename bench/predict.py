@@ -11,8 +11,10 @@ Data: the gnad news articles (../shared/data/gnad/test.csv), read and cleaned by
 
 Each system runs after a warm-up, ``--repeats`` times on a fresh shuffle; reported: mean words/s (spaCy tokens)
 with a bootstrap 95 % CI, and each system's ratio to ``raw``. Target: predict-p1 >= 0.9x raw.
-``--model DIR`` picks a model version; without it the keyword test pipeline (tests/predict_pipeline.py) is used
-and the JSON says so. Results: bench/results/predict.json.
+``--model DIR`` picks a model version; without it a real one is trained first (``configs/default.cfg`` for
+``--train-seconds`` on the gold news corpus's train split: spaCy NER, scikit-learn events with cues, roles), and
+``--test-pipeline`` uses the keyword test pipeline instead (tests/training/predict/predict_pipeline.py); the JSON
+says which. Results: bench/results/predict.json.
 
     .venv/bin/python -m bench.predict [--model DIR] [--limit 300] [--repeats 3] [--batch-size 64]
 """
@@ -32,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 GNAD = REPO.parent / "shared" / "data" / "gnad" / "test.csv"
 RESULTS = REPO / "bench" / "results" / "predict.json"
-TEST_PIPELINE = REPO / "tests" / "predict_pipeline.py"
+TEST_PIPELINE = REPO / "tests" / "training" / "predict" / "predict_pipeline.py"
 
 
 def bootstrap_ci(values: list[float], *, rounds: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -59,11 +61,31 @@ def load_articles(limit: int | None) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
+def _train_real_model(tmp: Path, seconds: float) -> Path:
+    """A real model version: configs/default.cfg trained on the gold news corpus's train split."""
+    import io
+
+    from treffpunkt.annotation.convert.docs import convert_export
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.workspace import init_workspace
+    from treffpunkt.demo.news import news_dir
+    from treffpunkt.training.train.trainer import train
+
+    ws = init_workspace(tmp / "ws")
+    convert_export(news_dir() / "export.json", schema=load_schema(ws.schema_path), out_dir=tmp / "news")
+    result = train(ws, data=tmp / "news", name="bench_predict", max_seconds=seconds, track=False, stdout=io.StringIO())
+    return result.path
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     from treffpunkt.training.predict.batch import DEFAULT_SHARD_SIZE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument(
+        "--train-seconds", type=float, default=180.0, help="budget of the model trained without --model"
+    )
+    parser.add_argument("--test-pipeline", action="store_true", help="time the keyword test pipeline instead")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N articles")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -83,13 +105,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-predict-"))
     code = None
-    if args.model is None:
+    if args.test_pipeline:
         pipeline = import_file("treffpunkt_predict_code", str(TEST_PIPELINE))
         model, kind, code = (
             pipeline.build(tmp / "keywords-001"),
-            "test pipeline (tests/predict_pipeline.py: blank de + sentencizer + entity_ruler + keyword events)",
+            "test pipeline (tests/training/predict/predict_pipeline.py: sentencizer + entity_ruler + keyword events)",
             str(TEST_PIPELINE),
         )
+    elif args.model is None:
+        model = _train_real_model(tmp, args.train_seconds)
+        kind = f"default.cfg trained {args.train_seconds:.0f} s on the gold news train split ({model.name})"
     else:
         model, kind = args.model.resolve(), f"trained model version {args.model.name}"
     schema = load_schema(default_config("schema.yaml"))

@@ -118,7 +118,7 @@ def import_chunk(studio: Studio, project_id: int, tasks: list[dict[str, Any]]) -
 def push(
     ws: Workspace,
     *,
-    model: str | Path | None = None,
+    model: str | Path | Predictor | None = None,
     limit: int | None = None,
     order: str = "corpus",
     batch_size: int = 500,
@@ -162,9 +162,9 @@ def push(
         new = new[:limit]
     tasks = [{"data": article_task_data(a)} for a in new]
 
-    nlp: _Predictor | None = None
+    nlp: Predictor | None = None
     if model is not None or patterns:
-        nlp = _ModelPredictor.load(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
+        nlp = model_predictor(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
         result.model_version = nlp.version
     elif precomputed is not None:
         nlp = precomputed
@@ -183,7 +183,7 @@ def push(
         # (a separate process) overlaps with the model's. Requests still go one at a time, in order.
         # While a model runs inline, requests carry at most PIPELINED_CHUNK tasks: the first request cannot start
         # before its chunk is predicted and the last one overlaps nothing, so smaller chunks leave less unoverlapped.
-        inline = isinstance(nlp, _ModelPredictor) and order != "uncertainty"
+        inline = nlp is not None and not isinstance(nlp, _FilePredictor) and order != "uncertainty"
         step = min(batch_size, PIPELINED_CHUNK) if inline else batch_size
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending: tuple[Future[int], int] | None = None
@@ -229,10 +229,18 @@ def _unique(articles: list[Article]) -> list[Article]:
     return out
 
 
-class _Predictor(Protocol):
+class Predictor(Protocol):
+    """Anything that turns task data into Label Studio predictions under a version name. Callers above this layer
+    pass richer ones (the CLI passes treffpunkt.serve.model.ServedModel, which adds the version's actor roles)."""
+
     version: str
 
     def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any] | None]: ...
+
+
+def model_predictor(ws: Workspace, model: str | Path | Predictor, schema: Schema) -> Predictor:
+    """A model version (name or path) loaded as a predictor; a ready :class:`Predictor` is used as it is."""
+    return _ModelPredictor.load(ws, model, schema) if isinstance(model, str | Path) else model
 
 
 @dataclass
@@ -304,7 +312,7 @@ class _FilePredictor:
         return out
 
 
-def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], result: PushResult) -> None:
+def _attach_predictions(nlp: Predictor, tasks: Sequence[dict[str, Any]], result: PushResult) -> None:
     for task, prediction in zip(tasks, nlp([t["data"] for t in tasks], result.predictions), strict=True):
         if prediction is None:
             result.without_prediction.append(str(task["data"].get("article_id")))
@@ -315,7 +323,7 @@ def _attach_predictions(nlp: _Predictor, tasks: Sequence[dict[str, Any]], result
 def save_predictions(
     ws: Workspace,
     *,
-    model: str | Path | None,
+    model: str | Path | Predictor | None,
     out: Path,
     articles: Iterable[Article] | None = None,
     schema: Schema | None = None,
@@ -331,7 +339,7 @@ def save_predictions(
     schema = schema or load_schema(ws.schema_path)
     if (model is not None) + patterns != 1:
         raise InputError("Give --model or --patterns (one of them).")
-    predictor = _ModelPredictor.load(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
+    predictor = model_predictor(ws, model, schema) if model is not None else _ModelPredictor.patterns(ws, schema)
     corpus = _unique(list(articles) if articles is not None else load_corpus(ws))
     report = PredictionReport()
 
@@ -353,7 +361,7 @@ def save_predictions(
 def predict_existing(
     ws: Workspace,
     *,
-    model: str | Path,
+    model: str | Path | Predictor,
     order: str = "corpus",
     batch_size: int = 500,
     schema: Schema | None = None,
@@ -370,7 +378,7 @@ def predict_existing(
     began = time.perf_counter()
     studio = studio or connect(ws)
     ref = require_project(studio, ws)
-    nlp = _ModelPredictor.load(ws, model, schema or load_schema(ws.schema_path))
+    nlp = model_predictor(ws, model, schema or load_schema(ws.schema_path))
     result = PushResult(project=ref, order=order, model_version=nlp.version)
     with progress_bar("tasks") as bar:
         result.predicted_existing = _predict_existing(studio, ref.id, None, nlp, result, batch_size, bar)
@@ -403,7 +411,7 @@ def _predict_existing(
     studio: Studio,
     project_id: int,
     task_ids: set[int] | None,
-    nlp: _Predictor,
+    nlp: Predictor,
     result: PushResult,
     batch_size: int,
     bar: Any,

@@ -11,11 +11,9 @@ Only the URL with the password masked is ever printed or written elsewhere.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from pydantic import SecretStr
 
 from treffpunkt.core.errors import TreffpunktError
 from treffpunkt.core.io import write_json
+from treffpunkt.core.processes import alive, terminate
 from treffpunkt.core.settings import DATABASE_ENV, settings
 from treffpunkt.core.workspace import Workspace
 
@@ -38,6 +37,8 @@ DEFAULT_PORT = 8080
 #: First start runs all migrations (~45 s on a quiet machine); later starts take ~8 s.
 START_TIMEOUT_S = 240.0
 ADMIN_EMAIL = "admin@treffpunkt.local"
+#: What Label Studio's command line contains: a pid that lost it was recycled by another program.
+_COMMAND = (b"label-studio", b"label_studio")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: ``--database sqlite`` switches a workspace back to its SQLite file (and forgets a remembered PostgreSQL URL).
 SQLITE = "sqlite"
@@ -295,19 +296,7 @@ def _read_state(ws: Workspace) -> dict | None:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():  # guard against a recycled pid
-        try:
-            return b"label-studio" in cmdline.read_bytes() or b"label_studio" in cmdline.read_bytes()
-        except OSError:
-            return False
-    return True
+    return alive(pid, command_contains=_COMMAND)
 
 
 def healthy(url: str, *, timeout: float = 2.0) -> bool:
@@ -516,27 +505,6 @@ def stop(ws: Workspace, *, timeout: float = 20.0) -> bool:
     pid = int(state["pid"])
     was_running = _alive(pid)
     if was_running:
-        _signal_group(pid, signal.SIGTERM)
-        began = time.monotonic()
-        while _alive(pid) and time.monotonic() - began < timeout:
-            _reap(pid)
-            time.sleep(0.2)
-        if _alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-            _reap(pid)
+        terminate(pid, timeout=timeout, group=True, command_contains=_COMMAND)
     state_path(ws).unlink(missing_ok=True)
     return was_running
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)  # started with start_new_session: its group id is its pid
-    except ProcessLookupError:
-        pass
-    except PermissionError:
-        os.kill(pid, sig)
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

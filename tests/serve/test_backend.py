@@ -214,3 +214,15 @@ def test_promotion_policy_on_paired_comparisons(served_model, candidate_ents, to
     decision = decide(comparison, policy)
     assert decision.promote is promote, decision.reason
     assert decision.scores["serving"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_backend_credentials_are_created_once_and_private(tmp_path):
+    import stat
+
+    from treffpunkt.core.workspace import init_workspace
+    from treffpunkt.serve.state import auth_path, ensure_auth, read_auth
+
+    ws = init_workspace(tmp_path / "ws")
+    first = ensure_auth(ws)
+    assert ensure_auth(ws) == first == read_auth(ws) and len(first[1]) >= 24
+    assert stat.S_IMODE(auth_path(ws).stat().st_mode) == 0o600

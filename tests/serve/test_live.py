@@ -139,6 +139,27 @@ def test_live_loop_suggests_on_open_learns_from_annotations_and_serves_the_new_v
                 assert text_view.locator(".htx-highlight").count() >= 1
         finally:
             context.close()
+
+        # --- a retrain that is rejected leaves the served version untouched: no test documents, policy says no
+        convert = yaml.safe_load(ws.config_path("convert.yaml").read_text())
+        convert["split"] = {"train": 0.75, "dev": 0.25, "test": 0.0}
+        (ws.configs_dir / "convert.yaml").write_text(yaml.safe_dump(convert), encoding="utf-8")
+        policy = backend.retrainer.config.promotion.model_copy(update={"promote_without_test": False})
+        backend.retrainer.config = backend.retrainer.config.model_copy(update={"promotion": policy})
+        queued = httpx.post(f"{backend.url}/train", json={"project": f"{studio_project.id}.0"}).json()
+        began = time.monotonic()
+        while backend.retrainer.jobs[-1].state in ("queued", "running"):
+            assert time.monotonic() - began < 400, backend.retrainer.jobs[-1]
+            time.sleep(1)
+        rejected = backend.retrainer.jobs[-1]
+        assert (rejected.id, rejected.state, rejected.trigger) == (queued["retrain"], "rejected", "Start Training")
+        assert "nothing to compare on" in rejected.reason and rejected.candidate
+        assert backend.slot.current.version == new != rejected.candidate
+        assert httpx.get(f"{backend.url}/health").json()["model_version"] == new
+        (registered,) = client.sdk.ml.list(project=studio_project.id)
+        assert registered.model_version == new
+        shown = CliRunner().invoke(app, ["--home", str(ws.root), "serve", "status"])
+        assert f"#1 promoted  {new}" in shown.output and f"#2 rejected  {rejected.candidate}" in shown.output
     finally:
         backend.stop()
         disconnect_model(ws)

@@ -86,7 +86,13 @@ def push_cli(
 
     ws = workspace.current()
     result = push(
-        ws, model=model, limit=limit, order=order, batch_size=batch_size, predictions=predictions, patterns=patterns
+        ws,
+        model=_with_roles(ws, model),
+        limit=limit,
+        order=order,
+        batch_size=batch_size,
+        predictions=predictions,
+        patterns=patterns,
     )
     console.print(
         f"Pushed {result.imported} new task(s) to project {result.project.title!r} (id {result.project.id}); "
@@ -144,8 +150,9 @@ def preannotate_cli(
     """Write Label Studio predictions (a model version's or the patterns') for the corpus, for `push --predictions`."""
     from treffpunkt.annotation.labelstudio.push import save_predictions
 
+    ws = workspace.current()
     lines, report, version = save_predictions(
-        workspace.current(), model=model, out=out, batch_size=batch_size, patterns=patterns
+        ws, model=_with_roles(ws, model), out=out, batch_size=batch_size, patterns=patterns
     )
     console.print(f"Wrote {lines} prediction(s) of {version} ({report.regions} region(s)) to {out}.")
     _print_skipped(report, "Not written")
@@ -164,7 +171,8 @@ def attach_predictions_cli(
     """Attach a model version's predictions to the tasks already in the project (bulk; reruns add nothing)."""
     from treffpunkt.annotation.labelstudio.push import predict_existing
 
-    result = predict_existing(workspace.current(), model=model, order=order, batch_size=batch_size)
+    ws = workspace.current()
+    result = predict_existing(ws, model=_with_roles(ws, model), order=order, batch_size=batch_size)
     console.print(
         f"Predictions of {result.model_version} for {result.predicted_existing} task(s) of project {result.project.title!r} "
         f"(id {result.project.id}); {result.predictions.regions} region(s), {result.requests} request(s), {result.seconds:.1f} s."
@@ -197,6 +205,15 @@ def connect_model_cli(
         "Tasks without a prediction get one when opened; submitted annotations count towards a retrain."
     )
     console.print("Check it: treffpunkt studio status · retrains: treffpunkt serve status · off: --off")
+
+
+def _with_roles(ws: Any, model: str | None) -> Any:
+    """A model version as a predictor that also sends the version's event→actor relations (as `serve` does)."""
+    if model is None:
+        return None
+    from treffpunkt.serve.model import ServedModel
+
+    return ServedModel.load(ws, model)
 
 
 def _print_skipped(report: Any, verb: str) -> None:

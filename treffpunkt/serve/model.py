@@ -51,6 +51,10 @@ class ServedModel:
                 for doc in self.nlp.pipe(texts)
             ]  # fmt: skip
 
+    def __call__(self, datas: Sequence[dict[str, Any]], report: PredictionReport) -> list[dict[str, Any]]:
+        """The push predictor interface (``annotate push --model``): task data in, predictions out."""
+        return self.predict([d.get("text", "") for d in datas], report)
+
 
 class ModelSlot:
     """The version being served. ``current`` is read without a lock (a reference read is atomic)."""

@@ -175,6 +175,7 @@ class Retrainer:
     def run(self, job: Job) -> Job:
         """Pull, convert, train, compare, decide; the serving version changes only on promotion."""
         log_path = serve_dir(self.ws) / f"retrain-{job.id:04d}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         job.log = str(log_path)
         try:
             with log_path.open("w", encoding="utf-8") as log:

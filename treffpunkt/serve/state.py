@@ -5,12 +5,8 @@ while a backend runs, ``auth.json`` (basic-auth credentials, 0600, never printed
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ import httpx
 
 from treffpunkt.core.errors import TreffpunktError
 from treffpunkt.core.io import write_json
+from treffpunkt.core.processes import alive, terminate
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.serve.config import serve_dir
 
@@ -72,26 +69,13 @@ def read_state(ws: Workspace) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    with contextlib.suppress(OSError):  # a dead child not yet reaped by its parent is a zombie: gone
-        return stat.read_text().rpartition(")")[2].split()[0] != "Z"
-    return True
-
-
 def status(ws: Workspace, *, timeout: float = 3.0) -> BackendStatus:
     """Whether the workspace's backend runs and answers, which version it serves and what its retrains did."""
     state = read_state(ws)
     if not state:
         return BackendStatus(False, problem="not started (`treffpunkt serve` or `studio start --serve`)")
     url, pid = state["url"], int(state["pid"])
-    if not _alive(pid):
+    if not alive(pid):
         return BackendStatus(False, url, pid, problem=f"its process {pid} is gone; see {log_path(ws)}")
     auth = read_auth(ws) if state.get("auth") else None
     try:
@@ -109,15 +93,8 @@ def stop(ws: Workspace, *, timeout: float = 15.0) -> bool:
     if not state:
         return False
     pid = int(state["pid"])
-    running = _alive(pid)
+    running = alive(pid)
     if running:
-        os.kill(pid, signal.SIGTERM)  # uvicorn shuts down cleanly on SIGTERM
-        began = time.monotonic()
-        while _alive(pid) and time.monotonic() - began < timeout:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.2)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, timeout=timeout, group=False)  # uvicorn shuts down cleanly on SIGTERM
     state_path(ws).unlink(missing_ok=True)
     return running
