@@ -226,3 +226,33 @@ def test_backend_credentials_are_created_once_and_private(tmp_path):
     first = ensure_auth(ws)
     assert ensure_auth(ws) == first == read_auth(ws) and len(first[1]) >= 24
     assert stat.S_IMODE(auth_path(ws).stat().st_mode) == 0o600
+
+
+def test_push_predictions_of_a_version_are_the_backends_regions_with_relations(tmp_path):
+    """`annotate preannotate/push --model` (the CLI's predictor) send what `/predict` sends, relations included."""
+    from typer.testing import CliRunner
+
+    from treffpunkt.annotation.ingest import corpus
+    from treffpunkt.cli import app
+    from treffpunkt.core.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    # a version that surely finds the phone call and both actors (the roles come from configs/roles.yaml)
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "PER", "pattern": "Waleri Gerassimow"}, {"label": "PER", "pattern": "Petr Pavel"}]
+    )
+    nlp.add_pipe("treffpunkt_test_phone_event")
+    nlp.to_disk(ws.models_dir / "phone-001")
+    source = tmp_path / "call.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    corpus.add(ws, [source], options=corpus.IngestOptions(progress=False))
+    (article,) = corpus.load_articles(ws)
+    out = tmp_path / "predictions.jsonl"
+    args = ["--home", str(ws.root), "annotate", "preannotate", "--model", "phone-001", "--out", str(out)]
+    ran = CliRunner().invoke(app, args)
+    assert ran.exit_code == 0, ran.output
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row["prediction"] == ServedModel.load(ws, "phone-001").predict([article.text])[0]
+    assert any(region["type"] == "relation" for region in row["prediction"]["result"])  # roles were applied
