@@ -10,16 +10,17 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from treffpunkt.annotation.convert.docs import convert_export, load_convert_options
 from treffpunkt.annotation.convert.reader import NotAJSONArray, iter_json_array
+from treffpunkt.annotation.guidelines import GuidelinesVersion, annotations_before, guidelines_path, read_guidelines
 from treffpunkt.annotation.labelstudio.client import ExportTimeout, Studio, StudioRequestFailed, connect
 from treffpunkt.annotation.labelstudio.project import ProjectRef, require_project, slug
-from treffpunkt.core.io import atomic_open, write_sha256
+from treffpunkt.core.io import atomic_open, write_json, write_sha256
 from treffpunkt.core.schema import Schema, load_schema
 from treffpunkt.core.workspace import Workspace
 
@@ -38,6 +39,8 @@ class PullResult:
     seconds_convert: float = 0.0
     converted: Any = None  # treffpunkt.annotation.convert.docs.ConvertResult when converted
     converted_dir: Path | None = None
+    guidelines: GuidelinesVersion | None = None  # the workspace's guidelines at the time of the pull
+    before_guidelines: list[dict[str, Any]] = field(default_factory=list)  # annotations older than their version
 
 
 def export_path_for(ws: Workspace, title: str, *, now: datetime | None = None) -> Path:
@@ -125,6 +128,11 @@ def pull(
     path.chmod(0o444)  # the raw export is a record: never modified
     sha_path, digest = write_sha256(path)
     result = PullResult(ref, path, sha_path, digest, tasks, export_id, time.perf_counter() - began)
+    found = guidelines_path(ws)
+    if found is not None:
+        result.guidelines = read_guidelines(found)
+        if result.guidelines.since:
+            result.before_guidelines = annotations_before(path, result.guidelines.since)
     if convert:
         began = time.perf_counter()
         options = load_convert_options(ws.config_path("convert.yaml"))
@@ -132,4 +140,12 @@ def pull(
         result.converted = convert_export(path, schema=schema, out_dir=path.with_suffix(""), options=options)
         result.converted_dir = result.converted.out_dir
         result.seconds_convert = time.perf_counter() - began
+        # the manifest records the rules the annotations were read under
+        manifest = {
+            **result.converted.manifest,
+            "guidelines": result.guidelines.as_dict() if result.guidelines else None,
+            "annotations_before_guidelines": len(result.before_guidelines),
+        }
+        write_json(result.converted.manifest_path, manifest)
+        result.converted.manifest = manifest
     return result

@@ -244,6 +244,18 @@ def pull_cli(
     console.print(f"SHA-256: {result.sha256_path}")
     if result.converted_dir is not None:
         console.print(f"DocBins: {result.converted_dir}")
+    guide = result.guidelines
+    if guide is None:
+        console.print("Guidelines: none found (guidelines.md or docs/guidelines.md in the workspace); not recorded.")
+        return
+    console.print(f"Guidelines: {guide.version or 'no version line'} ({guide.path}, sha256 {guide.sha256[:12]}…)")
+    if result.before_guidelines:
+        tasks = sorted({str(a["task"]) for a in result.before_guidelines})
+        err_console.print(
+            f"[yellow]Warning:[/] {len(result.before_guidelines)} annotation(s) in {len(tasks)} task(s) were last "
+            f"changed before the current guidelines ({guide.version}): re-check them under the new rules "
+            f"(tasks {', '.join(tasks[:10])}{', …' if len(tasks) > 10 else ''})."
+        )
 
 
 @annotate_app.command("convert")

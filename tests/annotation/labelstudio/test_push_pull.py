@@ -500,3 +500,43 @@ def test_import_gold_then_pull_reproduces_the_gold_news_annotations(studio, stud
         assert regions(back[task["data"]["article_id"]]) == regions(task)
         assert back[task["data"]["article_id"]]["data"]["split"] == task["data"]["split"]
     assert {r.outcome for r in pulled.converted.report.spans} == {"kept"}
+
+
+@pytest.mark.studio
+def test_pull_records_the_guidelines_and_warns_about_annotations_made_before_them(studio, studio_ws, studio_project):
+    push(studio_ws, articles=make_articles())
+    client = studio.client()
+    by_article = existing_tasks(client, studio_project.id)
+    for article in ("art-0", "art-1"):
+        client.sdk.annotations.create(by_article[article], result=[
+            region("e1", "entities", TEXTS[int(article[-1])], "Brüssel" if article == "art-1" else "NATO",
+                   "GPE" if article == "art-1" else "ORG"),
+        ])  # fmt: skip
+    guide = studio_ws.root / "guidelines.md"
+
+    # rules dated before the annotations: nothing to re-check
+    guide.write_text("# Guidelines\n\nVersion 1 (2020-01-01): first rules.\n", encoding="utf-8")
+    result = pull(studio_ws)
+    assert result.guidelines.version == "Version 1 (2020-01-01)" and result.before_guidelines == []
+    manifest = json.loads(result.converted.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["guidelines"] == {
+        "path": str(guide), "sha256": sha256_file(guide), "version": "Version 1 (2020-01-01)", "since": "2020-01-01"
+    }  # fmt: skip
+    assert manifest["annotations_before_guidelines"] == 0
+
+    # the rules change (dated in the future of these annotations): both annotations predate them, pull says so
+    guide.write_text("# Guidelines\n\nVersion 2 (2999-01-01): new rules.\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["--home", str(studio_ws.root), "annotate", "pull"])
+    assert out.exit_code == 0, out.output
+    assert "Guidelines: Version 2 (2999-01-01)" in out.output
+    assert "2 annotation(s) in 2 task(s) were last changed before the current guidelines" in " ".join(
+        out.output.split()
+    )
+    assert json.loads(result_manifest(studio_ws).read_text())["annotations_before_guidelines"] == 2
+
+
+def result_manifest(ws):
+    """The manifest of the newest converted export."""
+    from treffpunkt.annotation.convert.docs import latest_converted
+
+    return latest_converted(ws) / "manifest.json"
