@@ -256,3 +256,11 @@ def test_push_predictions_of_a_version_are_the_backends_regions_with_relations(t
     (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert row["prediction"] == ServedModel.load(ws, "phone-001").predict([article.text])[0]
     assert any(region["type"] == "relation" for region in row["prediction"]["result"])  # roles were applied
+
+
+def test_backend_serves_a_version_named_by_its_alias(served_model):
+    from treffpunkt.core.versions import set_alias
+
+    ws, version = served_model
+    set_alias(ws, version, "production")
+    assert ServedModel.load(ws, "production").version == version

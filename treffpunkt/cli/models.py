@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from treffpunkt.cli._app import models_app
 from treffpunkt.core.console import console
@@ -21,24 +24,41 @@ def scores_line(scores: dict, prefix: str = "") -> str:
     return prefix + ", ".join(parts)
 
 
+@models_app.command("promote")
+def models_promote_cli(
+    version: Annotated[str, typer.Argument(help="Model version (name-NNN, a bare name for the newest, or a path).")],
+    alias: Annotated[str, typer.Option("--alias", help="Alias to point at it (e.g. production).")] = "production",
+) -> None:
+    """Point an alias at a version: `predict`, `annotate push --model`, `serve` and `compare` accept it."""
+    from treffpunkt.core.versions import set_alias
+
+    target, previous = set_alias(current(), version, alias)
+    moved = f" (was {previous})" if previous and previous != target else ""
+    console.print(f"{alias} → {target}{moved}. Use it wherever a version goes, e.g. `treffpunkt predict {alias} ...`.")
+
+
 @models_app.command("list")
 def models_list_cli() -> None:
     """List model versions: version, created, data, dev/test scores, size."""
     from rich.table import Table
 
-    from treffpunkt.core.versions import list_versions
+    from treffpunkt.core.versions import list_versions, read_aliases
 
     versions = list_versions(current())
     if not versions:
         console.print("No model versions yet: train one with `treffpunkt train`.")
         return
+    aliases: dict[str, list[str]] = {}
+    for alias, version in read_aliases(current()).items():
+        aliases.setdefault(version, []).append(alias)
     table = Table(title="Model versions")
-    for col in ("version", "created", "data", "dev", "test", "size"):
+    for col in ("version", "aliases", "created", "data", "dev", "test", "size"):
         table.add_column(col)
     for v in versions:
         status = "" if v.complete else " [yellow](interrupted)[/]"
         table.add_row(
             v.version + status,
+            ", ".join(sorted(aliases.get(v.path.name, []))) or "-",
             v.created or "-",
             Path(v.data).name if v.data else "-",
             scores_line(v.dev_scores),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from treffpunkt.core.errors import TreffpunktError
+from treffpunkt.core.io import write_json
 from treffpunkt.core.workspace import Workspace
 
 _VERSION = re.compile(r"^(?P<name>.+)-(?P<num>\d{3,})$")
@@ -84,11 +85,41 @@ def _dirs(ws: Workspace) -> list[Path]:
     )
 
 
+def aliases_path(ws: Workspace) -> Path:
+    return ws.models_dir / "aliases.json"
+
+
+def read_aliases(ws: Workspace) -> dict[str, str]:
+    """alias -> version (``models promote VERSION --alias production``)."""
+    path = aliases_path(ws)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def set_alias(ws: Workspace, version: str | Path, alias: str) -> tuple[str, str | None]:
+    """Point ``alias`` at a version (moving it from the one it named before). Returns (version, previous)."""
+    validate_name(alias)
+    if any(p.name == alias for p in _dirs(ws)) or _VERSION.match(alias):
+        raise TreffpunktError(
+            f"{alias!r} looks like a model version name, so it cannot be an alias.",
+            hint="Use a word such as production, staging or candidate.",
+        )
+    target = resolve(ws, version).name
+    aliases = read_aliases(ws)
+    previous = aliases.get(alias)
+    aliases[alias] = target
+    write_json(aliases_path(ws), dict(sorted(aliases.items())))
+    return target, previous
+
+
 def resolve(ws: Workspace, version: str | Path) -> Path:
-    """A model directory from a version name (``events-003``), a bare name (newest version), or a path."""
+    """A model directory from a version name (``events-003``), an alias (``production``), a bare name (newest
+    version), or a path."""
     path = Path(version)
     if path.is_dir() and (path / "config.cfg").exists():
         return path
+    aliased = read_aliases(ws).get(str(version))
+    if aliased is not None:
+        version = aliased
     candidates = [p for p in _dirs(ws) if p.name == str(version)]
     if not candidates:
         numbered = sorted(
