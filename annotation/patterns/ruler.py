@@ -34,6 +34,25 @@ def patterns_dir(ws: Workspace | None = None) -> Path:
     return own if own is not None and own.is_dir() else default_config("patterns")
 
 
+def read_pattern_file(file: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) of each pattern in one JSONL file; blank and ``//`` lines skipped, malformed ones refused."""
+    rows = []
+    for n, line in enumerate(Path(file).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{file}:{n} is not a JSON object: {err}") from err
+        if not isinstance(row, dict) or "label" not in row or "pattern" not in row:
+            raise ConfigError(
+                f"{file}:{n} needs a label and a pattern.",
+                hint='e.g. {"label": "CONSULT_PHONE", "pattern": "telefonierte"}',
+            )
+        rows.append((n, row))
+    return rows
+
+
 def load_patterns(folder: Path, schema: Schema) -> list[dict[str, Any]]:
     """Every pattern of ``folder/*.jsonl`` (sorted by file name); labels must exist in the schema."""
     files = sorted(Path(folder).glob("*.jsonl"))
@@ -42,18 +61,7 @@ def load_patterns(folder: Path, schema: Schema) -> list[dict[str, Any]]:
     known = set(schema.entity_labels) | set(schema.event_labels)
     patterns = []
     for file in files:
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("//"):
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ConfigError(f"{file}:{n} is not a JSON object: {err}") from err
-            if not isinstance(row, dict) or "label" not in row or "pattern" not in row:
-                raise ConfigError(
-                    f"{file}:{n} needs a label and a pattern.",
-                    hint='e.g. {"label": "CONSULT_PHONE", "pattern": "telefonierte"}',
-                )
+        for n, row in read_pattern_file(file):
             if row["label"] not in known:
                 raise ConfigError(
                     f"{file}:{n}: label {row['label']!r} is not in the schema.",

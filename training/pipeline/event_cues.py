@@ -9,7 +9,6 @@ change a trained model).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from treffpunkt.annotation.patterns.ruler import read_pattern_file
 from treffpunkt.core.errors import ConfigError
 
 CUES_KEY = "event_cues"
@@ -32,16 +32,10 @@ def read_cue_patterns(path: Path | str, labels: Sequence[str]) -> list[dict[str,
             hint="Point [initialize.components.<events>] cue_patterns at configs/patterns/events.jsonl, or null.",
         )
     patterns = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("//"):
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{path}:{n} is not a JSON object: {err}") from err
-        if not isinstance(row, dict) or not isinstance(row.get("pattern"), list):
-            raise ConfigError(f"{path}:{n} needs a label and a token pattern (a list of token dicts).")
-        if row.get("label") in labels:
+    for n, row in read_pattern_file(path):
+        if not isinstance(row["pattern"], list):
+            raise ConfigError(f"{path}:{n} needs a token pattern (a list of token dicts) to be a cue.")
+        if row["label"] in labels:
             patterns.append({"label": row["label"], "pattern": row["pattern"]})
     return patterns
 

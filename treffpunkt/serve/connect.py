@@ -16,7 +16,7 @@ from treffpunkt.annotation.labelstudio.project import require_project
 from treffpunkt.core.errors import TreffpunktError
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.serve.config import load_serve_config
-from treffpunkt.serve.state import read_auth, read_state, status
+from treffpunkt.serve.state import read_auth, read_state
 
 TITLE = "treffpunkt"
 
@@ -33,9 +33,9 @@ class Connected:
 
 def backend_url(ws: Workspace) -> str:
     """The running backend's URL, else where serve.yaml says it will listen."""
-    state = status(ws)
-    if state.url:
-        return state.url
+    state = read_state(ws)  # where it was started; whether it answers is Label Studio's check on registration
+    if state:
+        return str(state["url"])
     config = load_serve_config(ws)
     return f"http://{config.host}:{config.port}"
 

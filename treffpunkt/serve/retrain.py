@@ -8,6 +8,7 @@ Every job is a line of ``treffpunkt serve status``; its training log is kept nex
 
 from __future__ import annotations
 
+import json
 import threading
 import traceback
 from collections.abc import Callable
@@ -58,8 +59,6 @@ class Job:
 
 
 def read_jobs(ws: Workspace) -> list[Job]:
-    import json
-
     path = jobs_path(ws)
     if not path.exists():
         return []
