@@ -156,3 +156,12 @@ def test_layers_cli_registers_every_command_module_explicitly():
     assert "importlib" not in init
     for name in modules:
         assert f" {name}" in init.split("import", 2)[1] or f"{name}," in init, name
+
+
+def test_layers_every_package_ships_in_the_wheel():
+    """pyproject lists packages explicitly: a new sub-package missing there installs nowhere (the wheel breaks)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {m for m, path in MODULES.items() if path.name == "__init__.py"}
+    assert found - listed == set()
