@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -89,11 +90,13 @@ def stock_config() -> Any:
     return init_config(lang="de", pipeline=["ner"], optimize="efficiency", gpu=False)
 
 
-def ours_config() -> Any:
-    from treffpunkt.training.train.config import drop_components, event_components, load_config
+def ours_config(entity_labels: Sequence[str] = ()) -> Any:
+    """configs/default.cfg without its event classifier; entity patterns only for the data's ``entity_labels``."""
+    from treffpunkt.training.train.config import drop_components, event_components, load_config, set_entity_patterns
 
     config = load_config(REPO / "configs" / "default.cfg")
     drop_components(config, event_components(config))
+    set_entity_patterns(config, entity_labels)
     return config
 
 
@@ -251,6 +254,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     result["jobs"] = args.jobs
+    labels = sorted({e.label_ for d in train_docs for e in d.ents})  # LER's own: the ROLE/DATE patterns stay out
     with (
         tempfile.TemporaryDirectory(prefix="train_ler_") as tmp,
         ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool,
@@ -260,15 +264,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         DocBin(docs=dev_docs).to_disk(work / "dev.spacy")
         jobs = {
             name: pool.submit(_train_job, name, config.to_str(), work, args.budget, args.seed, None)
-            for name, config in (("stock", stock_config()), ("ours", ours_config()))
+            for name, config in (("stock", stock_config()), ("ours", ours_config(labels)))
         }
         if not args.no_pretrain:
             pre = pool.submit(
-                _pretrain_job, ours_config().to_str(), work / "pretrain", args.pretrain_budget, args.seed
+                _pretrain_job, ours_config(labels).to_str(), work / "pretrain", args.pretrain_budget, args.seed
             ).result()
             result["pretrain"] = {k: v for k, v in pre.items() if k != "weights"}
             jobs["ours+pretrain"] = pool.submit(
-                _train_job, "ours+pretrain", ours_config().to_str(), work, args.budget, args.seed, Path(pre["weights"])
+                _train_job,
+                "ours+pretrain",
+                ours_config(labels).to_str(),
+                work,
+                args.budget,
+                args.seed,
+                Path(pre["weights"]),
             )
         for name, job in jobs.items():
             result["systems"][name] = job.result()

@@ -76,6 +76,33 @@ def set_event_labels(config: Any, labels: Sequence[str], cue_patterns: Path | No
             init[name].setdefault("cue_patterns", str(cue_patterns))
 
 
+ENTITY_PATTERNS = "treffpunkt.entity_patterns.v1"
+
+
+def pattern_rulers(config: Any) -> list[str]:
+    """Names of the components whose patterns come from ``treffpunkt.entity_patterns.v1`` at initialize."""
+    init = config.get("initialize", {}).get("components", {})
+    return [
+        name
+        for name in config["nlp"]["pipeline"]
+        if (init.get(name) or {}).get("patterns", {}).get("@misc") == ENTITY_PATTERNS
+    ]
+
+
+def set_entity_patterns(config: Any, labels: Sequence[str], folder: Path | None = None) -> None:
+    """Keep only the schema's ``labels`` in each entity-pattern ruler (dropping one left with none), and read the
+    patterns from ``folder`` (the workspace's configs/patterns/) unless the config names its own."""
+    if folder is not None and config["paths"].get("patterns") is None:
+        config["paths"]["patterns"] = str(folder)
+    empty = []
+    for name in pattern_rulers(config):
+        reader = config["initialize"]["components"][name]["patterns"]
+        reader["labels"] = [label for label in reader["labels"] if label in set(labels)]
+        if not reader["labels"]:
+            empty.append(name)
+    drop_components(config, empty)
+
+
 def drop_components(config: Any, names: Iterable[str]) -> None:
     """Remove components (e.g. the event classifier for NER-only data) and their score weights."""
     for name in list(names):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from treffpunkt.annotation.patterns.ruler import patterns_dir
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import write_json
 from treffpunkt.core.schema import load_schema
@@ -119,7 +120,13 @@ def train_curve(
             DocBin(docs=train_docs[:n], store_user_data=True).to_disk(share / "train.spacy")
             shutil.copy2(folder / "dev.spacy", share / "dev.spacy")
             cfg = prepare_config(
-                config_path, data=share, event_labels=schema.event_labels, seed=seed, overrides=overrides
+                config_path,
+                data=share,
+                event_labels=schema.event_labels,
+                entity_labels=schema.entity_labels,
+                patterns=patterns_dir(ws),
+                seed=seed,
+                overrides=overrides,
             )
             nlp = init_nlp(cfg, use_gpu=-1)
             loop = run_training(nlp, share / "model", stdout=io.StringIO())

@@ -38,6 +38,7 @@ from treffpunkt.training.train.config import (
     event_components,
     load_config,
     resolve_config_path,
+    set_entity_patterns,
     set_event_labels,
 )
 from treffpunkt.training.train.thresholds import tune_event_thresholds
@@ -146,6 +147,8 @@ def prepare_config(
     *,
     data: Path,
     event_labels: Sequence[str],
+    entity_labels: Sequence[str] | None = None,
+    patterns: Path | None = None,
     pretrained: Path | None = None,
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -163,6 +166,8 @@ def prepare_config(
     if seed is not None:
         base["system.seed"] = seed
     config = load_config(path, {**base, **dict(overrides or {})})
+    if entity_labels is not None:
+        set_entity_patterns(config, entity_labels, patterns)
     if event_labels:
         set_event_labels(config, event_labels, cue_patterns)
     else:
@@ -304,6 +309,8 @@ def train(
         config_path,
         data=folder,
         event_labels=schema.event_labels,
+        entity_labels=schema.entity_labels,
+        patterns=patterns_dir(ws),
         pretrained=pretrained,
         seed=seed,
         overrides=overrides,

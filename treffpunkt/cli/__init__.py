@@ -10,6 +10,7 @@ from treffpunkt.cli import (  # noqa: F401  (registers commands)
     serve,
     studio,
     train,
+    vectors,
 )
 from treffpunkt.cli._app import app, main
 

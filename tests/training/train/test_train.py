@@ -268,3 +268,33 @@ def test_train_cli_error_is_clean(ws, tmp_path):
     result = CliRunner().invoke(app, ["--home", str(ws.root), "train", "--config", "fast", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert "lacks train.spacy" in result.output and "Traceback" not in result.output
+
+
+def test_train_saves_the_entity_patterns_with_the_model(trained):
+    """The ROLE/DATE patterns are read at training and travel inside the version (no patterns folder needed)."""
+    _, result = trained
+    code = (
+        "import json, spacy\n"
+        f"nlp = spacy.load({str(result.path)!r})\n"
+        "doc = nlp('Die Landeshauptfrau kam am Dienstag.')\n"
+        "print(json.dumps({'pipe': nlp.pipe_names, 'ents': [(e.text, e.label_) for e in doc.ents]}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["pipe"][:4] == ["tok2vec", "ner", "entity_patterns", "entity_consistency"]
+    assert ["Landeshauptfrau", "ROLE"] in got["ents"] and ["Dienstag", "DATE"] in got["ents"]
+
+
+def test_train_uses_the_workspace_patterns(ws, training_data):
+    import spacy
+
+    folder = ws.configs_dir / "patterns"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.jsonl"):  # the copies `init` made of the shipped patterns
+        old.unlink()
+    (folder / "roles.jsonl").write_text('{"label": "ROLE", "pattern": "Oberzauberer"}\n', encoding="utf-8")
+    cue = '{"label": "CONSULT_PHONE", "pattern": [{"LOWER": "telefonierte"}]}\n'
+    (folder / "events.jsonl").write_text(cue, encoding="utf-8")
+    result = train(ws, config="fast", data=training_data, overrides=QUICK, track=False)
+    ruler = spacy.load(result.path).get_pipe("entity_patterns")
+    assert [p["pattern"] for p in ruler.patterns] == ["Oberzauberer"]

@@ -1,0 +1,100 @@
+"""Entity post-processing: document-level name consistency and the ROLE/DATE patterns after the NER."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from treffpunkt.training.pipeline.entities import EntityConsistency, entity_patterns
+from treffpunkt.training.train.config import load_config, pattern_rulers, set_entity_patterns
+
+
+def _doc(words, ents):
+    nlp = spacy.blank("de")
+    doc = spacy.tokens.Doc(nlp.vocab, words=words)
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
+    return doc
+
+
+def _ents(doc):
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_entities_consistency_labels_repeats_and_surnames():
+    words = [
+        "Alexander",
+        "Gauland",
+        "sprach",
+        ".",
+        "Gauland",
+        "traf",
+        "die",
+        "AfD",
+        ".",
+        "Die",
+        "AfD",
+        "und",
+        "Gauland",
+        "schwiegen",
+        ".",
+    ]
+    doc = _doc(words, [(0, 2, "PER"), (6, 8, "ORG")])
+    doc = EntityConsistency("c", ["PER", "ORG", "GPE", "LOC"], "PER")(doc)
+    assert _ents(doc) == [
+        ("Alexander Gauland", "PER"),
+        ("Gauland", "PER"),
+        ("die AfD", "ORG"),
+        ("Gauland", "PER"),
+    ]  # 'die AfD' starts lower-case: not spread to 'Die AfD'
+
+
+@pytest.mark.parametrize(
+    ("words", "ents", "expected"),
+    [
+        # an existing entity is never overwritten, even when it contains the name
+        (["Merkel", "sprach", ".", "Merkel-Regierung", "und", "Merkel"], [(0, 1, "PER"), (3, 4, "ORG")],
+         [("Merkel", "PER"), ("Merkel-Regierung", "ORG"), ("Merkel", "PER")]),
+        # lower-case names and labels outside the list are not spread
+        (["kanzler", "sprach", ".", "kanzler", "schwieg"], [(0, 1, "PER")], [("kanzler", "PER")]),
+        (["Montag", "kam", ".", "Montag", "ging"], [(0, 1, "DATE")], [("Montag", "DATE")]),
+        # the longest name wins where names overlap
+        (["Wien", "ist", ".", "Neue", "Wien", "und", "Wien"], [(0, 1, "GPE"), (3, 5, "ORG")],
+         [("Wien", "GPE"), ("Neue Wien", "ORG"), ("Wien", "GPE")]),
+    ],
+)  # fmt: skip
+def test_entities_consistency_cases(words, ents, expected):
+    doc = EntityConsistency("c", ["PER", "ORG", "GPE", "LOC"], "PER")(_doc(words, ents))
+    assert _ents(doc) == expected
+
+
+def test_entities_patterns_reader_keeps_only_the_asked_labels(tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        '{"label": "ROLE", "pattern": "Kanzler"}\n// comment\n{"label": "CONSULT", "pattern": "traf"}\n'
+        '{"label": "DATE", "pattern": "Montag"}\n',
+        encoding="utf-8",
+    )
+    assert [p["label"] for p in entity_patterns(["ROLE", "DATE"], str(tmp_path))] == ["ROLE", "DATE"]
+    shipped = entity_patterns(["ROLE"])
+    assert shipped and {p["label"] for p in shipped} == {"ROLE"}
+
+
+@pytest.mark.parametrize("name", ["default", "fast", "sklearn", "spancat"])
+def test_entities_every_shipped_config_has_the_rulers(name):
+    from treffpunkt.core.resources import default_config
+
+    config = load_config(default_config(f"{name}.cfg"))
+    assert pattern_rulers(config) == ["entity_patterns"]
+    assert config["nlp"]["pipeline"][:4] == ["tok2vec", "ner", "entity_patterns", "entity_consistency"]
+
+
+def test_entities_schema_without_role_and_date_drops_the_ruler(tmp_path):
+    from treffpunkt.core.resources import default_config
+
+    config = load_config(default_config("default.cfg"))
+    set_entity_patterns(config, ["PER", "LOC", "DATE"], tmp_path)
+    assert config["initialize"]["components"]["entity_patterns"]["patterns"]["labels"] == ["DATE"]
+    assert config["paths"]["patterns"] == str(tmp_path)
+    set_entity_patterns(config, ["PER", "LOC"])
+    assert "entity_patterns" not in config["nlp"]["pipeline"]
+    assert "entity_patterns" not in config["components"]
