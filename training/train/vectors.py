@@ -3,7 +3,7 @@
 No pretrained German vectors can be downloaded here, so we make our own: every article text, tokenised with the
 pipeline's own tokenizer (``spacy.blank("de")``, so the vector keys are the tokens the model sees), trains a
 floret model (``configs/vectors.yaml``); its table is converted to a spaCy vectors folder, the value for
-``--paths.vectors`` of ``configs/vectors.cfg``. Extra files (e.g. the 10kGNAD CSV) are read and cleaned by the
+``--paths.vectors`` of any training config (with ``include_static_vectors = true``). Extra files (e.g. the 10kGNAD CSV) are read and cleaned by the
 ingest readers without being added to the corpus; their rejections come back in the result.
 """
 

@@ -25,7 +25,7 @@ def vectors_cli(
     name: Annotated[str, typer.Option("--name", help="Saved as models/vectors/NAME.")] = "floret",
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: models/vectors/NAME).")] = None,
 ) -> None:
-    """Train floret vectors (configs/vectors.yaml) on all corpus articles; use them with configs/vectors.cfg."""
+    """Train floret vectors (configs/vectors.yaml) on all corpus articles, for a config's include_static_vectors."""
     from treffpunkt.training.train.vectors import train_vectors
 
     with console.status("Training floret vectors (a minute per million words) ..."):
@@ -40,4 +40,7 @@ def vectors_cli(
         f"[green]✔[/] Vectors [bold]{result.path}[/]: {result.rows} rows x {result.dim} dims from "
         f"{result.texts} texts, {result.words} words ({result.seconds:.0f} s)"
     )
-    console.print(f"  next: treffpunkt train --config vectors --paths.vectors {result.path}")
+    console.print(
+        f"  next: treffpunkt train --paths.vectors {result.path} "
+        "--components.tok2vec.model.embed.include_static_vectors true"
+    )

@@ -67,3 +67,48 @@ def test_vectors_without_any_text_say_what_to_do(ws):
     with pytest.raises(InputError, match="No article text") as err:
         train_vectors(ws)
     assert "corpus add" in err.value.hint
+
+
+@pytest.mark.slow
+def test_vectors_cli_smoke(tiny_ws):
+    from typer.testing import CliRunner
+
+    from treffpunkt.cli import app
+
+    out = CliRunner().invoke(app, ["--home", str(tiny_ws.root), "vectors", "--name", "cli"])
+    assert out.exit_code == 0, out.output
+    assert (tiny_ws.models_dir / "vectors" / "cli" / "treffpunkt-vectors.json").exists()
+    said = " ".join(out.output.split())  # rich wraps long lines
+    assert "2000 rows x 8 dims from 5 texts" in said and "include_static_vectors true" in said
+
+
+def test_vectors_cli_error_is_clean(ws):
+    from typer.testing import CliRunner
+
+    from treffpunkt.cli import app
+
+    out = CliRunner().invoke(app, ["--home", str(ws.root), "vectors"])
+    assert out.exit_code == 1 and "No article text" in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.slow
+def test_vectors_train_a_model_with_static_vectors(tiny_ws, training_data):
+    import spacy
+
+    from treffpunkt.training.train.trainer import train
+
+    made = train_vectors(tiny_ws, name="tiny")
+    result = train(
+        tiny_ws,
+        config="fast",
+        data=training_data,
+        track=False,
+        overrides={
+            "training.max_steps": 10,
+            "paths.vectors": str(made.path),
+            "components.tok2vec.model.embed.include_static_vectors": True,
+        },
+    )
+    nlp = spacy.load(result.path)
+    assert nlp.vocab.vectors.mode == "floret" and nlp.vocab.vectors.shape == (2000, 8)
+    assert nlp.config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is True
