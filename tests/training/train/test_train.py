@@ -298,3 +298,13 @@ def test_train_uses_the_workspace_patterns(ws, training_data):
     result = train(ws, config="fast", data=training_data, overrides=QUICK, track=False)
     ruler = spacy.load(result.path).get_pipe("entity_patterns")
     assert [p["pattern"] for p in ruler.patterns] == ["Oberzauberer"]
+
+
+def test_train_score_is_entities_and_events_only(ws, training_data):
+    """The pattern ruler adds no score of its own: a 0-weight column would halve the reported score."""
+    import io
+
+    out = io.StringIO()
+    train(ws, config="fast", data=training_data, overrides=QUICK, track=False, stdout=out)
+    header = next(line for line in out.getvalue().splitlines() if "ENTS_F" in line)
+    assert "SPANS_RULER" not in header and "EVENTS_F" in header
