@@ -30,6 +30,19 @@ def entity_patterns(labels: Sequence[str], folder: str | None = None) -> list[di
     return [row for file in files for _, row in read_pattern_file(file) if row["label"] in wanted]
 
 
+def _trimmed(span: Span) -> Span | None:
+    """The span without whitespace tokens at its edges ("Stoltenberg\\n\\n" -> "Stoltenberg"); None if nothing is left."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    if start == end:
+        return None
+    return span if (start, end) == (span.start, span.end) else Span(doc, start, end, label=span.label_)
+
+
 class EntityConsistency:
     """Give every unlabelled repeat of a predicted name in a doc the name's label (longest names first)."""
 
@@ -50,6 +63,7 @@ class EntityConsistency:
         return found
 
     def __call__(self, doc: Doc) -> Doc:
+        doc.ents = [span for span in map(_trimmed, doc.ents) if span is not None]
         names = self.names(doc)
         if not names:
             return doc

@@ -98,3 +98,11 @@ def test_entities_schema_without_role_and_date_drops_the_ruler(tmp_path):
     set_entity_patterns(config, ["PER", "LOC"])
     assert "entity_patterns" not in config["nlp"]["pipeline"]
     assert "entity_patterns" not in config["components"]
+
+
+def test_entities_consistency_trims_whitespace_at_entity_edges():
+    nlp = spacy.blank("de")
+    doc = nlp("Jens Stoltenberg\n\nsprach. \n\nDann Stoltenberg.")
+    doc.ents = [Span(doc, 0, 3, label="PER"), Span(doc, 5, 6, label="ORG")]  # "Jens Stoltenberg\n\n", "\n\n"
+    doc = EntityConsistency("c", ["PER", "ORG", "GPE", "LOC"], "PER")(doc)
+    assert _ents(doc) == [("Jens Stoltenberg", "PER"), ("Stoltenberg", "PER")]
