@@ -138,7 +138,7 @@ def backup_export(ws: Workspace, studio: Studio, project: ProjectRef, *, suffix:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = ws.exports_dir / "backups" / f"{stamp}_{slug(project.title)}_{suffix}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    download(studio, project.id, snapshot(studio, project.id), path)
+    download(studio, project.id, snapshot(studio, project.id, predictions=True), path)
     path.chmod(0o444)
     write_sha256(path)
     config = studio.call(studio.sdk.projects.get, project.id, what="project lookup").label_config or ""
@@ -151,6 +151,8 @@ def labels_left(export: Path, labels: set[str]) -> Counter[str]:
     left: Counter[str] = Counter()
     for task in iter_export(export):
         for item in [*(task.get("annotations") or []), *(task.get("predictions") or [])]:
+            if not isinstance(item, dict):
+                raise MigrationError(f"{export} lists predictions by id only.", hint="Export with full predictions.")
             left.update(apply(item.get("result") or [], {label: label + "\0" for label in labels})[1])
     return left
 
@@ -224,7 +226,7 @@ def migrate(
         return result
     todo = calls if stop_after is None else calls[:stop_after]
     each(studio, todo)
-    result.annotations_changed = sum(fn is studio.sdk.annotations.update for fn, _, _ in todo)
+    result.annotations_changed = sum(what.startswith("migrating annotation") for _, _, what in todo)
     result.predictions_changed = len(todo) - result.annotations_changed
     if len(todo) < len(calls):
         return result  # interrupted on purpose: the state file stays, a rerun finishes
@@ -284,5 +286,5 @@ def restore(ws: Workspace, studio: Studio, project: ProjectRef, export: Path) ->
             what="labeling config restore",
         )  # fmt: skip
     state_path(ws).unlink(missing_ok=True)
-    n_ann = sum(fn is studio.sdk.annotations.update for fn, _, _ in calls)
+    n_ann = sum(what.startswith("restoring annotation") for _, _, what in calls)
     return RestoreResult(project, export, n_ann, len(calls) - n_ann, sorted(k[1] for k in set(wanted) - seen), restored)
