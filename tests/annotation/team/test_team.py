@@ -89,6 +89,10 @@ def test_assign_balanced_stable_and_kept_when_people_are_added(studio, studio_ws
     assert run.exit_code == 0, run.output
     assert "0 assignment(s) written" in run.output and view_title(anna.email) in run.output
 
+    run = CliRunner().invoke(app, ["--home", str(studio_ws.root), "annotate", "invite", anna.email])
+    assert run.exit_code == 0, run.output
+    assert "/user/signup/?token=" in run.output and f"Already a user: {anna.email}" in run.output
+
     # two more tasks and a fourth person: 16 slots, 4 each; finished work stays
     sdk.projects.import_tasks(id=studio_project.id, request=[task("a6", "Text 6.", []), task("a7", "Text 7.", [])])
     grown = assign(studio.client(), studio_project, [anna.email, ben.email, cem.email, dora.email], per_task=2)
@@ -149,6 +153,20 @@ def test_stats_exact_figures_per_annotator_and_guideline_version(studio, studio_
     page = write_html(result, tmp_path / "html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and anna.email in page and "<link" not in page
 
+    # the command: table, HTML, JSON, and the table in an offline wandb run
+    from treffpunkt.cli import app
+
+    run = CliRunner().invoke(
+        app,
+        ["--home", str(studio_ws.root), "annotate", "stats", str(export), "--html", str(tmp_path / "cli-html")],
+        env={"COLUMNS": "250", "WANDB_MODE": "offline"},
+    )
+    assert run.exit_code == 0, run.output
+    assert anna.email in run.output and "5 annotation(s) were made under older guidelines" in run.output
+    assert (tmp_path / "cli-html" / "stats.html").exists()
+    tables = list((studio_ws.root / "wandb").rglob("annotators_*.table.json"))
+    assert len(tables) == 1 and anna.email in tables[0].read_text(encoding="utf-8")
+
 
 def test_review_decision_wins_in_convert(studio, studio_ws, studio_project) -> None:
     from treffpunkt.annotation.agreement.measure import agreement, tag_conflicts
@@ -165,6 +183,13 @@ def test_review_decision_wins_in_convert(studio, studio_ws, studio_project) -> N
     ids = {t.data["article_id"]: t.id for t in sdk.tasks.list(project=studio_project.id)}
     assert tagged.tagged == [ids["s1"]]
 
+    from treffpunkt.cli import app
+
+    run = CliRunner().invoke(
+        app, ["--home", str(studio_ws.root), "annotate", "review", "--reviewer", rev.email], env={"COLUMNS": "300"}
+    )
+    assert run.exit_code == 0, run.output
+    assert "1 task(s) need adjudication" in run.output and "0 reviewed, 1 waiting" in run.output
     waiting = review(studio_ws, client, studio_project, rev.email, schema=schema)
     assert (waiting.queued, waiting.waiting, waiting.decided) == ([ids["s1"]], [ids["s1"]], [])
     views = [v for v in sdk.views.list(project=studio_project.id) if v.data.get("title") == view_title(rev.email)]
@@ -193,11 +218,6 @@ def test_review_decision_wins_in_convert(studio, studio_ws, studio_project) -> N
         (r.annotation_id, r.status, r.rule) for r in pulled.converted.report.annotations if r.task_id == ids["s1"]
     ]
     assert (decision.id, "chosen", "ground truth") in chosen and (anna_id, "superseded", "ground truth") in chosen
-
-
-NEW_SCHEMA_EDITS = [
-    ('{name: LOC, color: "#fee08b", hotkey: l,', '{name: PLACE, color: "#fee08b", hotkey: l,'),
-]
 
 
 def _new_schema(ws: Workspace) -> None:
@@ -272,7 +292,20 @@ def test_migrate_rename_merge_drop_interrupted_resumed_and_restored(studio, stud
     config = sdk.projects.get(studio_project.id).label_config
     assert 'value="PLACE"' in config and 'value="LOC"' not in config and 'value="DATE"' not in config
 
+    from treffpunkt.cli import app
+
+    again = CliRunner().invoke(
+        app,
+        ["--home", str(studio_ws.root), "annotate", "migrate", "--rename", "LOC=PLACE", "--dry-run"],
+        env={"COLUMNS": "300"},
+    )
+    assert again.exit_code == 0 and "rename LOC=PLACE: 0 annotation region(s), 0 prediction region(s)" in again.output
+
     undone = restore(studio_ws, client, studio_project, half.backup)
     assert (undone.annotations_restored, undone.predictions_restored, undone.config_restored) == (2, 1, True)
+    run = CliRunner().invoke(
+        app, ["--home", str(studio_ws.root), "annotate", "restore", str(half.backup)], env={"COLUMNS": "300"}
+    )
+    assert run.exit_code == 0 and "Restored 0 annotation(s) and 0 prediction(s) and the labeling config" in run.output
     assert _labels(sdk, studio_project.id) == before
     assert 'value="LOC"' in sdk.projects.get(studio_project.id).label_config
