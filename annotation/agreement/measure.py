@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from treffpunkt.annotation.convert.offsets import OffsetIndex, locate
-from treffpunkt.annotation.convert.reader import annotation_order, annotator_of, iter_export
+from treffpunkt.annotation.convert.reader import adjudicated, annotation_order, annotator_of, iter_export
 from treffpunkt.annotation.labelstudio.client import Studio, StudioRequestFailed
 from treffpunkt.annotation.labelstudio.project import ensure_view
 from treffpunkt.core.errors import InputError, TreffpunktError
@@ -129,10 +129,18 @@ class ParseReport:
         return sum(issue.action == "rejected" for issue in self.issues)
 
 
-def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], ParseReport]:
-    """Tasks with two or more annotators (latest non-cancelled annotation each), and what was left out.
+#: The annotator name of a task's adjudicated annotation in ``read_export(..., gold=True)``.
+GOLD = "<gold>"
 
-    The export is streamed task by task (:func:`iter_export`); only multi-annotator tasks are kept in memory.
+
+def read_export(
+    path: Path, schema: Schema, *, gold: bool = False, min_annotators: int = 2
+) -> tuple[list[TaskAnnotations], ParseReport]:
+    """Tasks with ``min_annotators`` or more annotators (latest non-cancelled annotation each), and what was left out.
+
+    ``gold``: a task's adjudicated annotation (:func:`adjudicated`: the review decision) is read apart, under the
+    annotator name :data:`GOLD`, and does not count as its author's own annotation.
+    The export is streamed task by task (:func:`iter_export`); only the tasks returned are kept in memory.
     """
     labels = {ENTITY_TAG: set(schema.entity_labels), EVENT_TAG: set(schema.event_labels)}
     report = ParseReport()
@@ -147,12 +155,15 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
                 hint="Is this an export of a treffpunkt project?",
             )
         latest: dict[str, dict[str, Any]] = {}
+        decided = (
+            adjudicated([a for a in item.get("annotations") or [] if not a.get("was_cancelled")]) if gold else None
+        )
         for ann in item.get("annotations") or []:
             report.annotations += 1
             if ann.get("was_cancelled"):
                 report.cancelled += 1
                 continue
-            who = str(annotator_of(ann))
+            who = GOLD if ann is decided else str(annotator_of(ann))
             previous = latest.get(who)
             if previous is not None:
                 older = previous if annotation_order(previous) <= annotation_order(ann) else ann
@@ -162,14 +173,14 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
                 if older is ann:
                     continue
             latest[who] = ann
-        if len(latest) < 2:
+        if len(latest) < min_annotators:
             report.tasks_single += 1
             continue
         per_annotator = []
         index = OffsetIndex(text)
         for who in sorted(latest):
             ann = latest[who]
-            spans, relations = _read_spans(item.get("id"), ann, who, index, labels, report)
+            spans, relations = read_spans(item.get("id"), ann, who, index, labels, report)
             per_annotator.append(AnnotatorSpans(who, ann.get("id"), spans, relations))
         tasks.append(
             TaskAnnotations(item.get("id"), data.get("article_id"), item.get("project"), text, data, per_annotator)
@@ -177,7 +188,7 @@ def read_export(path: Path, schema: Schema) -> tuple[list[TaskAnnotations], Pars
     return tasks, report
 
 
-def _read_spans(
+def read_spans(
     task_id: int | None,
     ann: dict[str, Any],
     who: str,
@@ -185,6 +196,7 @@ def _read_spans(
     labels: dict[str, set[str]],
     report: ParseReport,
 ) -> tuple[list[Span], list[Relation]]:
+    """The spans and relations of one annotation, checked against the text; repairs and rejections go to ``report``."""
     text = index.text
     spans: set[Span] = set()
     by_id: dict[str, Span] = {}

@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 
 from treffpunkt.annotation.convert.docbin import DocBinWriter, fast_msgpack
 from treffpunkt.annotation.convert.offsets import OffsetIndex, SnapMode, locate, snap
-from treffpunkt.annotation.convert.reader import annotation_order, annotator_of, iter_export
+from treffpunkt.annotation.convert.reader import annotation_order, annotator_of, choose_annotation, iter_export
 from treffpunkt.core.config import StrictConfig, load_config
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import atomic_open, sha256_file, write_json
@@ -420,9 +420,8 @@ def _choose(
         if all_annotators:
             chosen, rule = sorted(usable, key=annotation_order), "all annotators"
         else:
-            truth = [a for a in usable if a.get("ground_truth")]
-            pool, rule = (truth, "ground truth") if truth else (usable, "latest")
-            chosen = [max(pool, key=annotation_order)]
+            best, rule = choose_annotation(usable)
+            chosen = [best]
         for a in usable:
             status = "chosen" if any(a is c for c in chosen) else "superseded"
             report.annotations.append(AnnotationRecord(task.get("id"), a.get("id"), annotator_of(a), status, rule))

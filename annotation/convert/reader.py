@@ -2,7 +2,8 @@
 
 Label Studio exports are one JSON array of tasks; a large project's export must not be loaded whole, so the array
 is decoded element by element, with values exactly as ``json.load`` gives them. ``convert`` and ``agreement``
-both read exports here and order annotations by the same key (:func:`annotation_order`: parsed timestamps).
+both read exports here and order annotations by the same key (:func:`annotation_order`: parsed timestamps);
+:func:`choose_annotation` is the one rule for which annotation of a task counts.
 """
 
 from __future__ import annotations
@@ -172,3 +173,27 @@ def annotation_order(annotation: dict[str, Any]) -> tuple[float, int, str]:
     ident = annotation.get("id")
     number = ident if isinstance(ident, int) and not isinstance(ident, bool) else -1
     return when, number, str(ident)
+
+
+def adjudicated(usable: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The task's adjudicated annotation: the newest one marked ground truth, when ground truth singles one out.
+
+    A reviewer's decision (``annotate review``) is marked ``ground_truth`` in Label Studio and the others are not.
+    Label Studio marks every *imported* annotation ground truth unless told otherwise, so a task whose annotations
+    all carry the mark has no adjudicated one.
+    """
+    truth = [a for a in usable if a.get("ground_truth")]
+    if not truth or len(truth) == len(usable):
+        return None
+    return max(truth, key=annotation_order)
+
+
+def choose_annotation(usable: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """The annotation of a task that counts (``pull``, ``convert``), and the rule that chose it.
+
+    Ground truth wins (a review decision, or imported gold), the newest of them; else the newest annotation
+    (:func:`annotation_order`). ``usable`` holds the task's non-cancelled annotations and is not empty.
+    """
+    truth = [a for a in usable if a.get("ground_truth")]
+    pool, rule = (truth, "ground truth") if truth else (usable, "latest")
+    return max(pool, key=annotation_order), rule

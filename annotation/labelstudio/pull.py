@@ -54,10 +54,14 @@ def export_path_for(ws: Workspace, title: str, *, now: datetime | None = None) -
     return path
 
 
-def snapshot(studio: Studio, project_id: int, *, timeout: float = 300.0) -> int:
-    """Create an export snapshot and wait until the server finished it; returns its id."""
+def snapshot(studio: Studio, project_id: int, *, timeout: float = 300.0, predictions: bool = False) -> int:
+    """Create an export snapshot and wait until the server finished it; returns its id.
+
+    ``predictions``: include the predictions' results (by default the JSON export lists only their ids).
+    """
+    options = {"serialization_options": {"predictions": {"only_id": False}}} if predictions else {}
     created = studio.call(
-        studio.sdk.projects.exports.create, project_id, title="treffpunkt pull", what="export creation"
+        studio.sdk.projects.exports.create, project_id, title="treffpunkt pull", what="export creation", **options
     )
     export_id = int(created.id)
     began = time.monotonic()

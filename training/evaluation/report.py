@@ -7,13 +7,15 @@ label, and displaCy renderings of the gold sentences where the versions disagree
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from treffpunkt.core.charts import img_tag as _img
+from treffpunkt.core.charts import pyplot as _plt
+from treffpunkt.core.charts import save_figure as _save
 from treffpunkt.core.io import atomic_write_text
 from treffpunkt.training.evaluation.compare import LAYER_NAMES, MICRO, CompareResult
 
@@ -39,23 +41,6 @@ MAX_ERRORS = 25  # per label, version and kind in the page; the JSON has all
 class ReportResult:
     html: Path
     images: list[Path] = field(default_factory=list)
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    _plt().close(fig)
-    return path
 
 
 def f1_chart(result: CompareResult, layer: str, path: Path) -> Path | None:
@@ -178,11 +163,6 @@ details{margin:4px 0} summary{cursor:pointer} .errs td{font-size:12px}
 
 def _pct(x: float) -> str:
     return f"{x:.3f}"
-
-
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _delta_cell(d: dict[str, Any]) -> str:

@@ -611,3 +611,194 @@ def gold_build_cli(
     path = gold.write_gold(result, out)
     counts = ", ".join(f"{v} {k}" for k, v in result.counts().items())
     console.print(f"Gold written to {path}: {counts}.")
+
+
+# --------------------------------------------------------------------------- the team: queues, stats, review, schema
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@annotate_app.command("invite")
+def invite_cli(
+    emails: Annotated[list[str], typer.Argument(help="E-mail addresses (space or comma separated).")],
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the users now (API, no browser), each with a random password.")
+    ] = False,
+) -> None:
+    """Print the organisation's invite link; with --create, create the users through the API."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.team.members import invite
+
+    result = invite(connect(workspace.current()), _split(emails), create=create)
+    console.print(f"Invite link (sign up with it): {result.invite_url}")
+    for member in result.existing:
+        console.print(f"Already a user: {member.email} (id {member.id})")
+    for member in result.created:
+        console.print(
+            f"Created {member.email} (id {member.id}), password {result.passwords[member.email]} — hand it over once."
+        )
+
+
+@annotate_app.command("assign")
+def assign_cli(
+    annotators: Annotated[list[str], typer.Option("--annotators", help="E-mails, comma separated (repeatable).")],
+    per_task: Annotated[int, typer.Option("--per-task", min=1, help="Different annotators per task.")] = 1,
+    order: Annotated[
+        str, typer.Option("--order", help="Queue order: 'corpus' (unlabelled first) or 'uncertainty'.")
+    ] = "corpus",
+) -> None:
+    """Spread the tasks over annotators (balanced, re-runnable) and give each a Data Manager tab with their queue."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.project import require_project
+    from treffpunkt.annotation.team.assign import assign, view_title
+
+    studio = connect(workspace.current())
+    ref = require_project(studio, workspace.current())
+    result = assign(studio, ref, _split(annotators), per_task=per_task, order=order)
+    console.print(
+        f"{result.tasks} task(s), {per_task} annotator(s) each; {len(result.changed)} assignment(s) written, "
+        f"{result.finished_kept} finished (task, annotator) pair(s) kept."
+    )
+    for email, load in result.loads.items():
+        console.print(f"  {email}: {load} task(s), tab {view_title(email)!r} (view {result.views[email]})")
+    if result.not_members:
+        err_console.print(
+            f"[yellow]No Label Studio user yet:[/] {', '.join(result.not_members)} — "
+            f"`treffpunkt annotate invite {' '.join(result.not_members)} --create`"
+        )
+    console.print(f"Open it: {ref.url}/projects/{ref.id}/data")
+
+
+@annotate_app.command("stats")
+def stats_cli(
+    export: Annotated[
+        Path | None, typer.Argument(help="Raw export (default: the newest under corpus/exports).", dir_okay=False)
+    ] = None,
+    html_dir: Annotated[Path | None, typer.Option("--html", help="Write stats.html and charts here.")] = None,
+) -> None:
+    """Per annotator: tasks, lead time, labels, agreement with peers and with the review decision, guideline versions."""
+    from rich.table import Table
+
+    from treffpunkt.annotation.agreement.measure import newest_export
+    from treffpunkt.annotation.team.stats import stats, write_html
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.core.tracking import start_run
+
+    ws = workspace.current()
+    export = export or newest_export(ws)
+    result = stats(ws, export, schema=load_schema(ws.schema_path), names=_member_names(ws))
+    columns, rows = result.table()
+    table = Table(title=f"Annotators of {export.name}", title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "annotator" else "right")
+    for row in rows:
+        table.add_row(*("–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    for a in result.annotators:
+        for peer, scores in sorted(a.peer_f1.items()):
+            shown = ", ".join(f"{k} {'–' if v is None else f'{v:.3f}'}" for k, v in scores.items())
+            console.print(f"  {a.annotator} ↔ {peer}: span F1 {shown}")
+    if result.older:
+        err_console.print(
+            f"[yellow]{len(result.older)} annotation(s) were made under older guidelines than {result.current_version}:[/] "
+            + ", ".join(sorted({f"task {o['task']} ({o['annotator']}, {o['version']})" for o in result.older})[:10])
+        )
+    if html_dir is not None:
+        console.print(f"HTML: {write_html(result, html_dir)}")
+    tracker = start_run(ws, job_type="annotation-stats", config={"export": export.name})
+    tracker.table("annotators", columns, rows)
+    tracker.finish()
+    console.print(f"JSON: {result.json_path}")
+
+
+def _member_names(ws: Any) -> dict[str, str]:
+    """User id → e-mail from the server when it answers; exports name annotators by id."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.team.members import members_by_id
+    from treffpunkt.core.errors import TreffpunktError
+
+    try:
+        return members_by_id(connect(ws, attempts=1))
+    except TreffpunktError:
+        err_console.print("[yellow]Label Studio did not answer: annotators are shown by user id.[/]")
+        return {}
+
+
+@annotate_app.command("review")
+def review_cli(
+    reviewer: Annotated[str, typer.Option("--reviewer", help="The reviewer's e-mail (a Label Studio user).")],
+) -> None:
+    """Queue the tasks `agreement --tag` marked for the reviewer; make submitted reviews the ground truth; report."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.project import require_project
+    from treffpunkt.annotation.team.review import review, view_title
+    from treffpunkt.core.schema import load_schema
+
+    ws = workspace.current()
+    studio = connect(ws)
+    ref = require_project(studio, ws)
+    result = review(ws, studio, ref, reviewer, schema=load_schema(ws.schema_path))
+    console.print(
+        f"{len(result.queued)} task(s) need adjudication (tab {view_title(result.reviewer)!r}, view {result.view_id}); "
+        f"{len(result.decided)} reviewed, {len(result.waiting)} waiting; {result.marked} ground-truth mark(s) changed."
+    )
+    for d in result.decided:
+        parts = [
+            f"{a.annotator}: {len(a.kept)} kept, {len(a.changed)} changed, {len(a.dropped)} dropped"
+            for a in d.annotators
+        ]
+        console.print(f"  task {d.task_id}: " + "; ".join(parts) + f"; {len(d.added)} added by the reviewer")
+    console.print(f"Report: {result.report_path}")
+
+
+@annotate_app.command("migrate")
+def migrate_cli(
+    rename: Annotated[list[str] | None, typer.Option("--rename", help="OLD=NEW (repeatable).")] = None,
+    merge: Annotated[list[str] | None, typer.Option("--merge", help="A,B=C (repeatable).")] = None,
+    drop: Annotated[list[str] | None, typer.Option("--drop", help="Label to remove (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show how many regions each change touches.")] = False,
+) -> None:
+    """Change labels in every annotation and prediction, then the labeling config (from configs/schema.yaml)."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.project import require_project
+    from treffpunkt.annotation.team.migrate import migrate, parse_changes
+
+    ws = workspace.current()
+    mapping, change = parse_changes(rename or [], merge or [], [d for item in drop or [] for d in item.split(",")])
+    studio = connect(ws)
+    result = migrate(ws, studio, require_project(studio, ws), mapping, change, dry_run=dry_run)
+    for what, counts in result.diff.items():
+        console.print(
+            f"  {what}: {counts.get('annotations', 0)} annotation region(s), {counts.get('predictions', 0)} prediction region(s)"
+        )
+    if dry_run:
+        console.print("Dry run: nothing changed.")
+        return
+    console.print(
+        f"{'Resumed' if result.resumed else 'Backup'}: {result.backup}. Changed {result.annotations_changed} annotation(s), "
+        f"{result.predictions_changed} prediction(s); labeling config updated; check export {result.check_export} has no old label."
+    )
+    console.print(f"Undo: treffpunkt annotate restore {result.backup}")
+
+
+@annotate_app.command("restore")
+def restore_cli(
+    export: Annotated[Path, typer.Argument(help="A backup export (corpus/exports/backups/...).", dir_okay=False)],
+) -> None:
+    """Put a backup export's annotation and prediction results and labeling config back."""
+    from treffpunkt.annotation.labelstudio.client import connect
+    from treffpunkt.annotation.labelstudio.project import require_project
+    from treffpunkt.annotation.team.migrate import restore
+
+    ws = workspace.current()
+    studio = connect(ws)
+    result = restore(ws, studio, require_project(studio, ws), export)
+    console.print(
+        f"Restored {result.annotations_restored} annotation(s) and {result.predictions_restored} prediction(s)"
+        + (" and the labeling config" if result.config_restored else "")
+        + f" from {export}; restore configs/schema.yaml to match."
+    )
+    if result.missing:
+        err_console.print(f"[yellow]Gone from the server since the backup:[/] {result.missing}")
