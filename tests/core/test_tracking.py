@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import pytest
 
 from treffpunkt.core.settings import Settings
+from tests.conftest import wandb_records
 from treffpunkt.core.tracking import sanitize, start_run, wandb_mode
 
 FAKE_WANDB_KEY = "wandb-fake-secret-0123456789abcdef0123456789abcdef"
 FAKE_LS_KEY = "ls-fake-secret-token-9876543210"
-
-
-def _records(run_file: Path):
-    """Records of an offline ``run-*.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
-    from wandb.proto import wandb_internal_pb2
-
-    raw, pos, block, buf = run_file.read_bytes(), 7, 32768, bytearray()
-    while pos + 7 <= len(raw):
-        if block - pos % block < 7:
-            pos += block - pos % block
-            continue
-        _crc, length, kind = struct.unpack("<IHB", raw[pos : pos + 7])
-        buf += raw[pos + 7 : pos + 7 + length]
-        pos += 7 + length
-        if kind in (1, 4):  # FULL or LAST chunk ends a record
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(bytes(buf))
-            buf = bytearray()
-            yield record
 
 
 def test_tracking_sanitize_drops_paths_and_secrets():
@@ -90,7 +71,7 @@ def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path)
     )
     runs = list(wandb_dir.glob("wandb/offline-run-*"))
     assert len(runs) == 1 and result.wandb_path == str(runs[0])
-    records = list(_records(next(runs[0].glob("run-*.wandb"))))
+    records = list(wandb_records(next(runs[0].glob("run-*.wandb"))))
     config = {
         u.key: json.loads(u.value_json)
         for r in records
