@@ -19,8 +19,21 @@ LER_DIR = SHARED / "data" / "ler"
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def wandb_records(run_file: Path):
-    """Records of an offline ``run-*.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
+def wandb_records(run_file: Path, timeout: float = 30.0) -> list[Any]:
+    """Records of an offline ``run-*.wandb`` file, once wandb has written the run's exit record (its writer
+    process may still be flushing when ``finish()`` returns)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        records = list(_read_records(run_file))
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
+
+
+def _read_records(run_file: Path):
+    """The records of a ``.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
     from wandb.proto import wandb_internal_pb2
 
     raw, pos, block, buf = run_file.read_bytes(), 7, 32768, bytearray()
