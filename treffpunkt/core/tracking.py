@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from treffpunkt.core.console import err_console
+from treffpunkt.core.errors import TreffpunktError
+from treffpunkt.core.io import write_json
 from treffpunkt.core.settings import Settings, settings
 from treffpunkt.core.workspace import Workspace
 
@@ -240,11 +243,6 @@ def link_to_registry(
     Offline, wandb cannot link (its ``link_artifact`` is online only): the wanted link is recorded in
     ``models/registry-links.json`` with ``linked: false``; promoting again with a key links it. None when disabled.
     """
-    from datetime import UTC, datetime
-
-    from treffpunkt.core.errors import TreffpunktError
-    from treffpunkt.core.io import write_json
-
     mode = wandb_mode(settings(ws))
     if mode == "disabled":
         return None
