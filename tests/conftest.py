@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,50 @@ SEEDS_DIR = REPO / "corpus" / "seeds"
 GNAD_CSV = SHARED / "data" / "gnad" / "test.csv"
 LER_DIR = SHARED / "data" / "ler"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def wandb_records(run_file: Path, timeout: float = 30.0) -> list[Any]:
+    """Records of an offline ``run-*.wandb`` file, once wandb has written the run's exit record (its writer
+    process may still be flushing when ``finish()`` returns)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        records = list(_read_records(run_file))
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
+
+
+def _read_records(run_file: Path):
+    """The records of a ``.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
+    from wandb.proto import wandb_internal_pb2
+
+    raw, pos, block, buf = run_file.read_bytes(), 7, 32768, bytearray()
+    while pos + 7 <= len(raw):
+        if block - pos % block < 7:
+            pos += block - pos % block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", raw[pos : pos + 7])
+        buf += raw[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):  # FULL or LAST chunk ends a record
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(bytes(buf))
+            buf = bytearray()
+            yield record
+
+
+def wandb_summary(records) -> dict[str, Any]:
+    """The last summary value of each key in a run's records."""
+    import json
+
+    out: dict[str, Any] = {}
+    for r in records:
+        if r.WhichOneof("record_type") == "summary":
+            for u in r.summary.update:
+                out[u.key or "/".join(u.nested_key)] = json.loads(u.value_json)
+    return out
 
 
 @pytest.fixture

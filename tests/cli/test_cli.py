@@ -12,7 +12,7 @@ runner = CliRunner()
 def test_cli_lists_every_group_and_top_level_command():
     out = runner.invoke(app, ["--help"])
     assert out.exit_code == 0, out.output
-    for name in ("init", "quickstart", "demo", "train", "pretrain", "vectors", "train-curve", "evaluate", "compare", "predict",
+    for name in ("init", "quickstart", "demo", "train", "pretrain", "vectors", "train-curve", "evaluate", "compare", "predict", "sweep",
                  "corpus", "studio", "annotate", "models"):  # fmt: skip
         assert name in out.output, name
 

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-import struct
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import wandb_records
 from treffpunkt.core.settings import Settings
 from treffpunkt.core.tracking import sanitize, start_run, wandb_mode
 
 FAKE_WANDB_KEY = "wandb-fake-secret-0123456789abcdef0123456789abcdef"
 FAKE_LS_KEY = "ls-fake-secret-token-9876543210"
-
-
-def _records(run_file: Path):
-    """Records of an offline ``run-*.wandb`` file (LevelDB-style log: 32 KiB blocks, 7-byte chunk headers)."""
-    from wandb.proto import wandb_internal_pb2
-
-    raw, pos, block, buf = run_file.read_bytes(), 7, 32768, bytearray()
-    while pos + 7 <= len(raw):
-        if block - pos % block < 7:
-            pos += block - pos % block
-            continue
-        _crc, length, kind = struct.unpack("<IHB", raw[pos : pos + 7])
-        buf += raw[pos + 7 : pos + 7 + length]
-        pos += 7 + length
-        if kind in (1, 4):  # FULL or LAST chunk ends a record
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(bytes(buf))
-            buf = bytearray()
-            yield record
 
 
 def test_tracking_sanitize_drops_paths_and_secrets():
@@ -90,7 +70,7 @@ def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path)
     )
     runs = list(wandb_dir.glob("wandb/offline-run-*"))
     assert len(runs) == 1 and result.wandb_path == str(runs[0])
-    records = list(_records(next(runs[0].glob("run-*.wandb"))))
+    records = list(wandb_records(next(runs[0].glob("run-*.wandb"))))
     config = {
         u.key: json.loads(u.value_json)
         for r in records
@@ -125,6 +105,21 @@ def test_tracking_offline_training_run(monkeypatch, ws, training_data, tmp_path)
     assert any("events_confusion" in t for t in tables) and any("ents_per_label" in t for t in tables)
     meta = json.loads((result.path / "meta.json").read_text())["treffpunkt"]
     assert meta["wandb_run"] == str(runs[0])
+    # the config's logger (treffpunkt.WandbLogger.v1) logged every evaluation step (spaCy evaluates at step 0, then every 10)
+    assert meta["config"]["training"]["logger"]["@loggers"] == "treffpunkt.WandbLogger.v1"
+    steps = {}
+    for r in records:
+        if r.WhichOneof("record_type") == "history":
+            items = {i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in r.history.item}
+            if "dev/ents_f" in items:
+                steps[items["_step"]] = items
+    assert sorted(steps) == [0, 10, 20] and all({"score", "epoch", "dev/events_f"} <= set(v) for v in steps.values())
+    assert any(k.startswith("loss_") for k in steps[20])
+    # lineage: the model artifact names the dataset artifact and the config it came from
+    (model,) = [r.artifact for r in records if r.WhichOneof("record_type") == "artifact" and r.artifact.type == "model"]
+    lineage = json.loads(model.metadata)
+    assert lineage["dataset"] == f"data-{training_data.name}:latest" and lineage["config_file"] == "fast.cfg"
+    assert len(lineage["config_sha256"]) == 64 and lineage["export_sha256"] == "0" * 64
 
 
 def test_tracking_wandb_login_counts_as_a_key(monkeypatch, tmp_path):
@@ -138,3 +133,63 @@ def test_tracking_wandb_login_counts_as_a_key(monkeypatch, tmp_path):
     assert wandb_mode(Settings()) == "online"
     netrc.write_text("machine example.org\n  login user\n  password x\n", encoding="utf-8")
     assert wandb_mode(Settings()) == "offline"
+
+
+def test_tracking_spacy_logger_outside_treffpunkt(monkeypatch, tmp_path):
+    """Under a plain `spacy train` the logger prints like spaCy's console logger and logs into its own run."""
+    import io
+
+    import spacy
+    from spacy.util import registry
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_DIR", raising=False)
+    nlp = spacy.blank("de")
+    nlp.add_pipe("ner")
+    info = {"epoch": 1, "step": 5, "score": 0.5, "other_scores": {"ents_f": 0.5}, "losses": {"ner": 3.0}, "seconds": 1}
+    out = io.StringIO()
+    log_step, finalize = registry.loggers.get("treffpunkt.WandbLogger.v1")()(nlp, out, io.StringIO())
+    log_step(info)
+    log_step({**info, "step": 10, "score": 0.7, "other_scores": {"ents_f": 0.7}})
+    finalize()
+    assert "E" in out.getvalue() and "0.70" in out.getvalue()  # spaCy's console table
+    (run,) = (tmp_path / "wandb" / "wandb").glob("offline-run-*")
+    history = [
+        {i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in r.history.item}
+        for r in wandb_records(next(run.glob("run-*.wandb")))
+        if r.WhichOneof("record_type") == "history"
+    ]
+    history = [h for h in history if "dev/ents_f" in h]
+    assert [(h["_step"], h["dev/ents_f"], h["loss_ner"]) for h in history] == [(5, 0.5, 3.0), (10, 0.7, 3.0)]
+    # disabled: the same output, no files
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.chdir(tmp_path / "wandb")
+    out = io.StringIO()
+    log_step, finalize = registry.loggers.get("treffpunkt.WandbLogger.v1")()(nlp, out, io.StringIO())
+    log_step(info)
+    finalize()
+    assert "0.50" in out.getvalue() and not (tmp_path / "wandb" / "wandb" / "wandb").exists()
+
+
+@pytest.mark.slow
+def test_tracking_promote_records_registry_link_offline(monkeypatch, ws, training_data):
+    from typer.testing import CliRunner
+
+    from treffpunkt.cli import app
+    from treffpunkt.core.tracking import registry_links_path
+    from treffpunkt.training.train.trainer import train
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    version = train(ws, config="fast", data=training_data, overrides={"training.max_steps": 10}).version
+    run = CliRunner().invoke(app, ["--home", str(ws.root), "models", "promote", version, "--alias", "production"])
+    assert run.exit_code == 0, run.output
+    assert not registry_links_path(ws).exists()  # disabled: no wandb, no record
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run = CliRunner().invoke(app, ["--home", str(ws.root), "models", "promote", version, "--alias", "staging"])
+    assert run.exit_code == 0, run.output
+    link = json.loads(registry_links_path(ws).read_text())["staging"]
+    assert link["artifact"] == f"{version}:latest" and link["target"] == "wandb-registry-model/fast"
+    assert link["linked"] is False and "registry-links.json" in run.output
+    aliases = json.loads((ws.models_dir / "aliases.json").read_text())
+    assert aliases == {"production": version, "staging": version}

@@ -15,7 +15,6 @@ docs by article id (``doc.user_data["meta"]["article_id"]``) or, failing that, b
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -24,10 +23,10 @@ from typing import Any
 
 from treffpunkt.core.console import err_console
 from treffpunkt.core.errors import InputError, TreffpunktError
-from treffpunkt.core.io import sha256_file, write_json
+from treffpunkt.core.io import sha256_file, write_json, write_jsonl
 from treffpunkt.core.metrics import f1, prf
 from treffpunkt.core.schema import load_schema
-from treffpunkt.core.tracking import _artifact_name, start_run
+from treffpunkt.core.tracking import artifact_name, start_run
 from treffpunkt.core.versions import read_meta, resolve
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.training.evaluation.evaluate import (
@@ -38,6 +37,7 @@ from treffpunkt.training.evaluation.evaluate import (
     score_docs,
     version_roles,
 )
+from treffpunkt.training.evaluation.predictions import doc_key, doc_label, prediction_rows
 from treffpunkt.training.pipeline.components import event_pairs, sentence_spans
 from treffpunkt.training.pipeline.roles import gold_pairs, match_role_pairs, pairs_for_doc, score_roles
 from treffpunkt.training.train.trainer import default_data
@@ -105,6 +105,8 @@ class CompareResult:
     curves: list[Path] = field(default_factory=list)
     report: Any = None  # treffpunkt.training.evaluation.report.ReportResult when --report was given
     wandb_path: str | None = None
+    predictions: tuple[list[str], list[list[Any]]] = ([], [])  # per-sentence table, the versions side by side
+    predictions_path: Path | None = None
 
     @property
     def versions(self) -> list[str]:
@@ -130,27 +132,11 @@ class CompareResult:
             "n_disagreements": c.n_disagreements,
             "disagreements": c.disagreements,
             "curves": [str(p) for p in self.curves],
+            "predictions": str(self.predictions_path) if self.predictions_path else None,
         }
 
 
 # ------------------------------------------------------------------------------------------------ doc identity
-def doc_key(doc: Any) -> tuple[str | None, str]:
-    """(article id or None, sha256 of the text): how a document is recognised across exports."""
-    meta = doc.user_data.get("meta") or {}
-    article = meta.get("article_id")
-    return (str(article) if article not in (None, "") else None), hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
-
-
-def doc_label(doc: Any, index: int) -> str:
-    """A readable id for listings: the article id, else the task id, else the position and a text hash."""
-    meta = doc.user_data.get("meta") or {}
-    if meta.get("article_id") not in (None, ""):
-        return str(meta["article_id"])
-    if meta.get("task_id") is not None:
-        return f"task-{meta['task_id']}"
-    return f"#{index}-{doc_key(doc)[1][:8]}"
-
-
 def overlapping_docs(gold_docs: Sequence[Any], seen_docs: Sequence[Any]) -> list[str]:
     """Ids of the gold docs that are among ``seen_docs`` (same article id, or same text)."""
     articles, texts = set(), set()
@@ -499,8 +485,12 @@ def compare(
         warnings,
         out_json,
         curves=find_curves(ws, dirs),
+        predictions=prediction_rows(gold, predicted),
+        predictions_path=out_json.with_name(f"{out_json.stem}-predictions.jsonl"),
     )
     write_json(out_json, result.to_json(), perms=0o644)
+    columns, rows = result.predictions
+    write_jsonl(result.predictions_path, (dict(zip(columns, row, strict=True)) for row in rows))
     if track:
         result.wandb_path = log_comparison(ws, result)
     return result
@@ -547,17 +537,34 @@ def comparison_rows(comparison: Comparison) -> tuple[list[str], list[list[Any]]]
     return columns, rows
 
 
+def _run_ref(run: str | None) -> str | None:
+    return Path(run).name if run and Path(run).is_absolute() else run
+
+
 def log_comparison(ws: Workspace, result: CompareResult) -> str | None:
     """The comparison table (and the HTML report, once written, as an artifact) to wandb; a no-op when off."""
 
     c = result.comparison
+    # each version's own runs (training, with its evaluation tables) are linked from this run's config
+    # (offline: the run folder's name, as `wandb sync` uploads it; logged configs carry no local paths)
+    runs = {
+        name: _run_ref(read_meta(path).get("treffpunkt", {}).get("wandb_run")) for name, path in result.paths.items()
+    }
     tracker = start_run(
         ws,
         job_type="compare",
-        config={"versions": c.versions, "split": result.split, "n_docs": c.n_docs, "n_boot": c.n_boot, "seed": c.seed},
+        config={
+            "versions": c.versions,
+            "split": result.split,
+            "n_docs": c.n_docs,
+            "n_boot": c.n_boot,
+            "seed": c.seed,
+            "version_runs": runs,
+        },
     )
     columns, rows = comparison_rows(c)
     tracker.table("comparison", columns, rows)
+    tracker.table(f"{result.split}/predictions", *result.predictions)
     tracker.summary(
         {
             f"{r.layer}/{r.label}/delta_f/{v}": d["delta"]
@@ -568,7 +575,7 @@ def log_comparison(ws: Workspace, result: CompareResult) -> str | None:
     )
     if tracker.active and result.report is not None:
         artifact = tracker.wandb.Artifact(
-            _artifact_name(f"compare-{'-vs-'.join(c.versions)}"),
+            artifact_name(f"compare-{'-vs-'.join(c.versions)}"),
             type="report",
             metadata={"versions": c.versions, "split": result.split, "n_docs": c.n_docs},
         )

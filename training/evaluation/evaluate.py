@@ -15,11 +15,12 @@ from typing import Any
 
 from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
-from treffpunkt.core.io import write_json
+from treffpunkt.core.io import write_json, write_jsonl
 from treffpunkt.core.metrics import prf
 from treffpunkt.core.schema import load_schema
-from treffpunkt.core.tracking import start_run
+from treffpunkt.core.tracking import score_metrics, start_run
 from treffpunkt.core.workspace import Workspace
+from treffpunkt.training.evaluation.predictions import prediction_rows
 from treffpunkt.training.pipeline.components import EVENTS_KEY, event_pairs, score_event_pairs, sentence_spans
 from treffpunkt.training.pipeline.roles import (
     gold_events,
@@ -202,6 +203,7 @@ class EvaluateResult:
     scores: dict[str, Any]
     report_path: Path
     wandb_path: str | None = None
+    predictions_path: Path | None = None  # one row per sentence: gold vs predicted (also a wandb Table)
 
 
 def evaluate(
@@ -220,16 +222,24 @@ def evaluate(
     nlp = spacy.load(model_dir)
     gold = read_docbin(folder / f"{split}.spacy", nlp.vocab)
     schema = load_schema(ws.schema_path)
-    scores = evaluate_nlp(nlp, gold, schema, roles=version_roles(ws, model_dir, schema))
+    predicted, wps = predict_docs(nlp, gold)
+    scores = {
+        **score_docs(gold, predicted, schema, roles=version_roles(ws, model_dir, schema)),
+        "words_per_second": wps,
+    }
     report = model_dir / f"evaluation-{split}.json"
     write_json(report, {"version": model_dir.name, "split": split, "data": str(folder), "scores": scores})
+    columns, rows = prediction_rows(gold, {"predicted": predicted})
+    table = model_dir / f"predictions-{split}.jsonl"
+    write_jsonl(table, (dict(zip(columns, row, strict=True)) for row in rows))
     run_path = None
     if track:
         tracker = start_run(ws, job_type="evaluate", config={"version": model_dir.name, "split": split})
         log_scores(tracker, scores, prefix=f"{split}/")
+        tracker.table(f"{split}/predictions", columns, rows)
         run_path = tracker.path
         tracker.finish()
-    return EvaluateResult(model_dir.name, split, folder, scores, report, run_path)
+    return EvaluateResult(model_dir.name, split, folder, scores, report, run_path, table)
 
 
 def version_roles(ws: Workspace, model_dir: Path, schema: Any) -> Any:
@@ -249,9 +259,7 @@ def version_roles(ws: Workspace, model_dir: Path, schema: Any) -> Any:
 
 def log_scores(tracker: Any, scores: dict[str, Any], prefix: str = "") -> None:
     """Final numbers to a tracker: scalars in the summary, per-label tables and the confusion matrix as tables."""
-    scalars = {f"{prefix}{k}": v for k, v in scores.items() if isinstance(v, int | float)}
-    given = scores.get("roles_given_gold") or {}
-    scalars.update({f"{prefix}roles_given_gold_{k}": given[k] for k in ("p", "r", "f") if k in given})
+    scalars = score_metrics(scores, prefix)
     tracker.log(scalars)
     tracker.summary(scalars)
     for kind in ("ents", "events", "roles"):

@@ -29,7 +29,7 @@ from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import sha256_file, write_json
 from treffpunkt.core.schema import load_schema
-from treffpunkt.core.tracking import sanitize, start_run
+from treffpunkt.core.tracking import FINAL_DEV, FINAL_TEST, artifact_name, sanitize, start_run
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.training.evaluation.evaluate import evaluate_nlp, log_scores, read_docbin, version_roles
 from treffpunkt.training.pipeline.roles import load_roles_config, roles_apply, train_roles
@@ -181,7 +181,6 @@ def run_training(
     *,
     max_seconds: float | None = None,
     stdout: IO[str] = sys.stdout,
-    on_evaluation: Callable[[dict[str, Any]], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> LoopResult:
     """spaCy's training loop (``spacy.training.loop.train``) plus a time budget and a clean Ctrl-C.
@@ -252,8 +251,6 @@ def run_training(
                 save(bool(is_best))
                 info["output_path"] = str(output / DIR_MODEL_LAST)
             log_step(info if is_best is not None else None)
-            if is_best is not None and on_evaluation is not None:
-                on_evaluation(info)
             if max_seconds is not None and clock() - start > max_seconds:
                 stopped = "time budget"
                 break
@@ -285,6 +282,7 @@ def train(
     overrides: Mapping[str, Any] | None = None,
     max_seconds: float | None = None,
     track: bool = True,
+    group: str | None = None,
     stdout: IO[str] = sys.stdout,
 ) -> TrainResult:
     """Train a new model version on a converted export; see the module docstring for what it writes."""
@@ -323,15 +321,16 @@ def train(
     record = data_record(folder)
 
     tracker = None
+    dataset = artifact_name(f"data-{folder.name}")
     try:
         nlp = init_nlp(cfg, use_gpu=-1)
         filled = nlp.config.interpolate()
         if track:
-            tracker = start_run(ws, job_type="train", config=filled, name=version)
+            tracker = start_run(ws, job_type="train", config=filled, name=version, group=group)
             files = [*(folder / n for n in SPLIT_FILES), folder / "manifest.json"]
-            tracker.use_dataset(f"data-{folder.name}", files, {k: v for k, v in record.items() if k != "folder"})
-        on_eval = None if tracker is None else lambda info: tracker.log(step_scores(info), step=info["step"])
-        loop = run_training(nlp, staging, max_seconds=max_seconds, stdout=stdout, on_evaluation=on_eval)
+            tracker.use_dataset(dataset, files, {k: v for k, v in record.items() if k != "folder"})
+        # each evaluation step is logged by the config's [training.logger] (treffpunkt.WandbLogger.v1)
+        loop = run_training(nlp, staging, max_seconds=max_seconds, stdout=stdout)
     except BaseException:
         if not (staging / "model-best").exists():
             shutil.rmtree(vdir, ignore_errors=True)  # nothing worth keeping; free the number
@@ -384,14 +383,19 @@ def train(
     }
     write_json(vdir / "meta.json", meta)
     if tracker is not None:
-        log_scores(tracker, dev_scores, prefix="final/dev/")
+        log_scores(tracker, dev_scores, prefix=FINAL_DEV)
         if test_scores:
-            log_scores(tracker, test_scores, prefix="final/test/")
+            log_scores(tracker, test_scores, prefix=FINAL_TEST)
         tracker.log_model(
             version,
             vdir,
             {
                 "version": version,
+                # lineage: the dataset artifact this run used and the config it was trained with
+                "dataset": f"{dataset}:latest",
+                "export_sha256": record.get("export_sha256"),
+                "config_file": config_path.name,
+                "config_sha256": config_digest(filled),
                 "schema_sha256": schema.hash,
                 "dev_ents_f": dev_scores.get("ents_f"),
                 "dev_events_f": dev_scores.get("events_f"),
@@ -434,16 +438,9 @@ def roles_record(result: Any) -> dict[str, Any]:
     return record
 
 
-def step_scores(info: Mapping[str, Any]) -> dict[str, Any]:
-    """The numbers of one evaluation step (score, dev scores, losses) for the tracker."""
-    other = {k: v for k, v in (info.get("other_scores") or {}).items() if isinstance(v, int | float)}
-    losses = {f"loss_{k}": v for k, v in (info.get("losses") or {}).items()}
-    return {
-        "score": info.get("score"),
-        "epoch": info.get("epoch"),
-        **{f"dev/{k}": v for k, v in other.items()},
-        **losses,
-    }
+def config_digest(config: Any) -> str:
+    """sha256 of a filled config's text: the same settings give the same digest (lineage in model artifacts)."""
+    return hashlib.sha256(config.to_str().encode("utf-8")).hexdigest()
 
 
 def _promote(staging: Path, vdir: Path) -> None:

@@ -9,6 +9,7 @@ from treffpunkt.cli import (  # noqa: F401  (registers commands)
     predict,
     serve,
     studio,
+    sweep,
     train,
     vectors,
 )

@@ -35,6 +35,9 @@ def evaluate_cli(
         console.print(confusion_table(result.scores["events_confusion"]))
     console.print(f"Speed: {result.scores['words_per_second']:.0f} words/s")
     console.print(f"Saved {result.report_path}")
+    console.print(f"Per-sentence gold vs predicted: {result.predictions_path}")
+    if result.wandb_path:
+        console.print(f"wandb: {result.wandb_path} (table {result.split}/predictions)")
 
 
 @app.command("compare")
@@ -93,6 +96,7 @@ def compare_cli(
     if errors:
         print_errors(result)
     console.print(f"Saved {result.json_path}")
+    console.print(f"Per-sentence predictions, versions side by side: {result.predictions_path}")
     if result.report is not None:
         console.print(f"Report: {result.report.html} ({len(result.report.images)} charts)")
     if result.wandb_path:

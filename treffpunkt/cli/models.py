@@ -28,13 +28,34 @@ def scores_line(scores: dict, prefix: str = "") -> str:
 def models_promote_cli(
     version: Annotated[str, typer.Argument(help="Model version (name-NNN, a bare name for the newest, or a path).")],
     alias: Annotated[str, typer.Option("--alias", help="Alias to point at it (e.g. production).")] = "production",
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", help="wandb registry collection (default: the version's name, e.g. default)."),
+    ] = None,
+    registry: Annotated[str, typer.Option("--registry", help="wandb registry name.")] = "model",
 ) -> None:
-    """Point an alias at a version: `predict`, `annotate push --model`, `serve` and `compare` accept it."""
-    from treffpunkt.core.versions import set_alias
+    """Point an alias at a version: `predict`, `annotate push --model`, `serve` and `compare` accept it.
 
-    target, previous = set_alias(current(), version, alias)
+    With a wandb key the version's model artifact is also linked into the wandb registry with that alias;
+    offline the link is recorded in models/registry-links.json (promote again online to link it).
+    """
+    from treffpunkt.core.tracking import link_to_registry
+    from treffpunkt.core.versions import set_alias, version_name
+
+    ws = current()
+    target, previous = set_alias(ws, version, alias)
     moved = f" (was {previous})" if previous and previous != target else ""
     console.print(f"{alias} → {target}{moved}. Use it wherever a version goes, e.g. `treffpunkt predict {alias} ...`.")
+    link = link_to_registry(ws, target, alias, collection=collection or version_name(target), registry=registry)
+    if link is None:
+        return
+    if link["linked"]:
+        console.print(f"wandb: {link['artifact']} linked to {link['target']} as {alias}.")
+    else:
+        console.print(
+            f"wandb offline: the registry link {link['artifact']} → {link['target']} ({alias}) is recorded in "
+            "models/registry-links.json; promote again with a WANDB_API_KEY to link it."
+        )
 
 
 @models_app.command("list")

@@ -9,17 +9,28 @@ Settings come from :mod:`treffpunkt.core.settings` (environment, then the worksp
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from treffpunkt.core.console import err_console
+from treffpunkt.core.errors import TreffpunktError
+from treffpunkt.core.io import write_json
 from treffpunkt.core.settings import Settings, settings
 from treffpunkt.core.workspace import Workspace
 
 DEFAULT_PROJECT = "treffpunkt"
 _said: set[str] = set()
+#: The run a command started; the spaCy logger (``treffpunkt.WandbLogger.v1``) logs each training step into it.
+_current: Tracker | None = None
+
+# Metric names: this module owns them. Training steps log ``score``, ``epoch``, ``dev/<score>`` and
+# ``loss_<component>``; final scores go under ``final/dev/`` and ``final/test/``; ``evaluate`` under ``<split>/``.
+FINAL_DEV = "final/dev/"
+FINAL_TEST = "final/test/"
 
 
 def _say_once(key: str, message: str) -> None:
@@ -100,7 +111,7 @@ class Tracker:
         """Record the export + DocBins as this run's input dataset artifact (lineage: data → run → model)."""
         if not self.active:
             return None
-        artifact = self.wandb.Artifact(_artifact_name(name), type="dataset", metadata=sanitize(dict(metadata)))
+        artifact = self.wandb.Artifact(artifact_name(name), type="dataset", metadata=sanitize(dict(metadata)))
         for file in files:
             if Path(file).exists():
                 artifact.add_file(str(file), name=Path(file).name)
@@ -112,7 +123,7 @@ class Tracker:
     def log_model(self, name: str, path: Path, metadata: Mapping[str, Any]) -> None:
         if not self.active:
             return
-        artifact = self.wandb.Artifact(_artifact_name(name), type="model", metadata=sanitize(dict(metadata)))
+        artifact = self.wandb.Artifact(artifact_name(name), type="model", metadata=sanitize(dict(metadata)))
         for file in sorted(Path(path).rglob("*")):
             rel = file.relative_to(path)
             if file.is_file() and rel.parts[0] != "model-last":  # the best model only; model-last stays local
@@ -120,15 +131,52 @@ class Tracker:
         self.run.log_artifact(artifact)
 
     def finish(self) -> None:
+        global _current
+        if self is _current:
+            _current = None
         if self.active:
             self.run.finish()
             self.run = None
 
 
+def current() -> Tracker | None:
+    """The active run a treffpunkt command started, if any (the spaCy logger logs into it)."""
+    return _current if _current is not None and _current.active else None
+
+
+def step_metrics(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The numbers of one training evaluation step (spaCy's ``info``): score, epoch, dev scores, losses."""
+    other = {k: v for k, v in (info.get("other_scores") or {}).items() if isinstance(v, int | float)}
+    losses = {f"loss_{k}": v for k, v in (info.get("losses") or {}).items()}
+    return {
+        "score": info.get("score"),
+        "epoch": info.get("epoch"),
+        **{f"dev/{k}": v for k, v in other.items()},
+        **losses,
+    }
+
+
+def score_metrics(scores: Mapping[str, Any], prefix: str) -> dict[str, float]:
+    """The scalar scores of an evaluation under ``prefix`` (``final/dev/``, ``test/``), roles-given-gold included."""
+    scalars = {f"{prefix}{k}": v for k, v in scores.items() if isinstance(v, int | float)}
+    given = scores.get("roles_given_gold") or {}
+    scalars.update({f"{prefix}roles_given_gold_{k}": given[k] for k in ("p", "r", "f") if k in given})
+    return scalars
+
+
 def start_run(
-    ws: Workspace, *, job_type: str, config: Mapping[str, Any] | None = None, name: str | None = None
+    ws: Workspace,
+    *,
+    job_type: str,
+    config: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    group: str | None = None,
 ) -> Tracker:
-    """Start a wandb run for a command; returns a no-op tracker when disabled or wandb is missing."""
+    """Start a wandb run for a command; returns a no-op tracker when disabled or wandb is missing.
+
+    Inside a wandb sweep agent the agent's run is used (and gets this config), so a trial is one run.
+    """
+    global _current
     conf = settings(ws)
     mode = wandb_mode(conf)
     if mode == "disabled":
@@ -138,6 +186,11 @@ def start_run(
     except ImportError:
         _say_once("missing", "[yellow]wandb is not installed: this run is not tracked.[/]")
         return Tracker()
+    agent_run = wandb.run if wandb.run is not None and getattr(wandb.run, "sweep_id", None) else None
+    if agent_run is not None:
+        agent_run.config.update(sanitize(dict(config or {})), allow_val_change=True)
+        _current = Tracker(agent_run, wandb, mode)
+        return _current
     directory = Path(conf.wandb_dir or ws.root / "wandb")
     directory.mkdir(parents=True, exist_ok=True)
     if mode == "offline":
@@ -151,16 +204,19 @@ def start_run(
         entity=conf.wandb_entity,
         job_type=job_type,
         name=name,
+        group=group,
         dir=str(directory),
         mode=mode,
         config=sanitize(dict(config or {})),
         reinit="finish_previous",
         settings=wandb.Settings(silent=True, console="off"),
     )
-    return Tracker(run, wandb, mode)
+    _current = Tracker(run, wandb, mode)
+    return _current
 
 
-def _artifact_name(name: str) -> str:
+def artifact_name(name: str) -> str:
+    """A wandb artifact name from a version or folder name (wandb allows letters, digits, ``-_.``)."""
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
 
 
@@ -173,3 +229,46 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         elif value is not None:
             flat[full] = value
     return flat
+
+
+def registry_links_path(ws: Workspace) -> Path:
+    return ws.models_dir / "registry-links.json"
+
+
+def link_to_registry(
+    ws: Workspace, version: str, alias: str, *, collection: str, registry: str = "model"
+) -> dict[str, Any] | None:
+    """Link a version's model artifact into the wandb registry under ``alias`` (online), or record the link.
+
+    Offline, wandb cannot link (its ``link_artifact`` is online only): the wanted link is recorded in
+    ``models/registry-links.json`` with ``linked: false``; promoting again with a key links it. None when disabled.
+    """
+    mode = wandb_mode(settings(ws))
+    if mode == "disabled":
+        return None
+    target = f"wandb-registry-{registry}/{collection}"
+    record: dict[str, Any] = {
+        "version": version,
+        "artifact": f"{artifact_name(version)}:latest",
+        "target": target,
+        "linked": False,
+        "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if mode == "online":
+        tracker = start_run(ws, job_type="promote", config={"version": version, "alias": alias, "target": target})
+        try:
+            if tracker.active:
+                artifact = tracker.run.use_artifact(record["artifact"], type="model")
+                tracker.run.link_artifact(artifact, target_path=target, aliases=[alias])
+                record["linked"] = True
+        except Exception as err:  # wandb raises its own CommError/ValueError kinds
+            raise TreffpunktError(
+                f"Could not link {record['artifact']} to {target}: {err}",
+                hint="Was the training run uploaded? Offline runs need `wandb sync` before their model can be linked.",
+            ) from err
+        finally:
+            tracker.finish()
+    links = json.loads(registry_links_path(ws).read_text(encoding="utf-8")) if registry_links_path(ws).exists() else {}
+    links[alias] = record
+    write_json(registry_links_path(ws), dict(sorted(links.items())))
+    return record

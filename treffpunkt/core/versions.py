@@ -70,6 +70,12 @@ def validate_name(name: str) -> str:
     return name
 
 
+def version_name(version: str) -> str:
+    """The config/model name of a version: ``default-003`` → ``default``."""
+    m = _VERSION.match(version)
+    return m["name"] if m else version
+
+
 def next_version(ws: Workspace, name: str) -> str:
     """The next free version name ``<name>-<NNN>`` (numbers only grow, even after deletions in between)."""
     validate_name(name)

@@ -112,5 +112,5 @@ def init_workspace(target: Path, *, force: bool = False) -> Workspace:
             shutil.copytree(source, ws.configs_dir / source.name, ignore=shutil.ignore_patterns("__pycache__"))
     gitignore = target / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text(".treffpunkt/\nmodels/\ncorpus/exports/\nwandb/\n.env\n", encoding="utf-8")
+        gitignore.write_text(".treffpunkt/\nmodels/\ncorpus/exports/\nwandb/\nsweeps/\n.env\n", encoding="utf-8")
     return ws

@@ -241,6 +241,34 @@ def test_compare_versions_on_test_split(trained, fresh_data, tmp_path, monkeypat
         result.comparison.rows
     )
     assert b"report.html" in next(run_dir.glob("run-*.wandb")).read_bytes()
+    # per-sentence predictions, the versions side by side: a local file and a table in the run
+    rows = [json.loads(line) for line in result.predictions_path.read_text(encoding="utf-8").splitlines()]
+    n_sentences = sum(
+        len(list(d.sents)) for d in DocBin().from_disk(fresh_data / "test.spacy").get_docs(spacy.blank("de").vocab)
+    )
+    assert len(rows) == n_sentences and {f"{a}_events", f"{b}_entities", "gold_events", "text"} <= set(rows[0])
+    assert saved["predictions"] == str(result.predictions_path)
+    table = json.loads(next(run_dir.glob("files/media/table/test/predictions_*.table.json")).read_text())
+    assert len(table["data"]) == n_sentences and f"{b}_events_ok" in table["columns"]
+
+
+@pytest.mark.slow
+def test_evaluate_logs_prediction_table(trained, fresh_data, monkeypatch):
+    from tests.conftest import wandb_records, wandb_summary
+    from treffpunkt.training.evaluation.evaluate import evaluate
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    ws, a, _ = trained
+    result = evaluate(ws, a, data=fresh_data, split="test")
+    rows = [json.loads(line) for line in result.predictions_path.read_text(encoding="utf-8").splitlines()]
+    gold = list(DocBin().from_disk(fresh_data / "test.spacy").get_docs(spacy.blank("de").vocab))
+    assert len(rows) == sum(len(list(d.sents)) for d in gold)
+    assert {r["gold_events"] for r in rows} >= {"CONSULT_PHONE"} and all(r["text"] for r in rows)
+    run_dir = Path(result.wandb_path)
+    table = json.loads(next(run_dir.glob("files/media/table/test/predictions_*.table.json")).read_text())
+    assert table["columns"][:4] == ["doc", "sentence", "text", "gold_events"] and len(table["data"]) == len(rows)
+    summary = wandb_summary(wandb_records(next(run_dir.glob("run-*.wandb"))))
+    assert summary["test/ents_f"] == pytest.approx(result.scores["ents_f"])
 
 
 @pytest.mark.slow

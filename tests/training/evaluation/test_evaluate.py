@@ -155,3 +155,27 @@ def test_evaluate_confusion_table_stays_readable_with_fifteen_labels():
     text = console.export_text()
     assert "…" not in text  # no collapsed columns
     assert all(f"{short[label]}={label}" in text for label in labels)  # the legend names every label
+
+
+def test_evaluate_prediction_rows_per_sentence(nlp):
+    from treffpunkt.training.evaluation.predictions import prediction_rows
+
+    gold = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Dora", "PER")], [["VISIT"], ["PHONE"], []])
+    good = _doc(nlp, [("Anna", "PER"), ("Bernd", "PER"), ("Dora", "PER")], [["VISIT"], ["PHONE"], []])
+    bad = _doc(nlp, [("Anna", "PER"), ("Bernd", "ORG")], [["VISIT"], [], ["REJECT"]])
+    columns, rows = prediction_rows([gold], {"a": [good], "b": [bad]})
+    assert columns == [
+        "doc", "sentence", "text", "gold_events", "a_events", "b_events", "gold_entities", "a_entities",
+        "b_entities", "a_events_ok", "a_entities_ok", "b_events_ok", "b_entities_ok",
+    ]  # fmt: skip
+    by = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [r["text"] for r in by] == ["Anna traf Bernd in Berlin.", "Carl rief Dora an.", "Emil lehnte ab."]
+    assert by[0]["gold_entities"] == "Anna [PER]; Bernd [PER]" and by[0]["b_entities"] == "Anna [PER]; Bernd [ORG]"
+    assert (by[0]["a_entities_ok"], by[0]["b_entities_ok"], by[0]["b_events_ok"]) == (True, False, True)
+    assert (by[1]["gold_events"], by[1]["b_events"], by[1]["b_events_ok"]) == ("PHONE", "", False)
+    assert (by[2]["b_events"], by[2]["b_events_ok"], by[2]["b_entities_ok"]) == ("REJECT", False, True)
+    # errors only: the sentences where some system differs from gold (all three here: b errs in each)
+    _, errors = prediction_rows([gold], {"a": [good]}, errors_only=True)
+    assert errors == []
+    _, errors = prediction_rows([gold], {"b": [bad]}, errors_only=True)
+    assert [row[1] for row in errors] == [0, 1, 2]
