@@ -231,6 +231,8 @@ def run_sweep(
             )
         except TreffpunktError as err:  # a bad value in one trial: listed, the others still run
             trial.error = err.message
+        except Exception as err:  # spaCy/thinc reject some values only while building the model
+            trial.error = f"{type(err).__name__}: {err}"
         else:
             trial.version, trial.seconds, trial.stopped = trained.version, trained.seconds, trained.stopped
             trial.wandb_path = trained.wandb_path

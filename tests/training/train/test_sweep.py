@@ -140,3 +140,17 @@ def test_sweep_shipped_file_loads_and_names_existing_settings(ws):
     base = resolve_config_path(ws, spec.config)
     check_parameters(load_config(base), spec.parameters, base)
     assert spec.metric == "ents_f" and spec.count == 8 and "treffpunkt" not in spec.wandb
+
+
+@pytest.mark.slow
+def test_sweep_failed_trial_is_listed_and_the_others_run(ws, training_data, tmp_path, monkeypatch):
+    from treffpunkt.training.train.sweep import run_sweep
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    params = {"training.dropout": {"values": ["much", 0.1]}, **{k: {"value": v} for k, v in TINY.items()}}
+    result = run_sweep(ws, _sweep_file(tmp_path, parameters=params), data=training_data)
+    bad, good = result.trials
+    assert bad.score is None and bad.version is None and "dropout" in bad.error
+    assert good.score is not None and result.best is good and result.ranked() == [good]
+    report = json.loads((result.folder / "sweep.json").read_text(encoding="utf-8"))
+    assert report["trials"][0]["error"] == bad.error and report["ranking"] == [2]
