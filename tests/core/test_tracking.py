@@ -193,3 +193,17 @@ def test_tracking_promote_records_registry_link_offline(monkeypatch, ws, trainin
     assert link["linked"] is False and "registry-links.json" in run.output
     aliases = json.loads((ws.models_dir / "aliases.json").read_text())
     assert aliases == {"production": version, "staging": version}
+
+
+@pytest.mark.slow
+def test_tracking_untracked_training_writes_no_run(monkeypatch, ws, training_data, tmp_path):
+    """`train(track=False)` (--no-track, learning curves, benchmarks): the config's logger logs nowhere, even with
+    wandb on, and never starts a run of its own in the current directory."""
+    from treffpunkt.training.train.trainer import train
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = train(ws, config="fast", data=training_data, overrides={"training.max_steps": 10}, track=False)
+    assert result.wandb_path is None
+    assert not (tmp_path / "wandb").exists() and not (ws.root / "wandb").exists()

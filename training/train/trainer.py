@@ -29,7 +29,7 @@ from treffpunkt.core import versions
 from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import sha256_file, write_json
 from treffpunkt.core.schema import load_schema
-from treffpunkt.core.tracking import FINAL_DEV, FINAL_TEST, artifact_name, sanitize, start_run
+from treffpunkt.core.tracking import FINAL_DEV, FINAL_TEST, Tracker, artifact_name, logging_into, sanitize, start_run
 from treffpunkt.core.workspace import Workspace
 from treffpunkt.training.evaluation.evaluate import evaluate_nlp, log_scores, read_docbin, version_roles
 from treffpunkt.training.pipeline.roles import load_roles_config, roles_apply, train_roles
@@ -182,12 +182,14 @@ def run_training(
     max_seconds: float | None = None,
     stdout: IO[str] = sys.stdout,
     clock: Callable[[], float] = time.perf_counter,
+    tracker: Tracker | None = None,
 ) -> LoopResult:
     """spaCy's training loop (``spacy.training.loop.train``) plus a time budget and a clean Ctrl-C.
 
     Writes ``output/model-best`` (best dev score) and ``output/model-last``. On Ctrl-C or when the budget is
     spent the last model is saved and, after a final dev evaluation, the best one kept. ``clock`` measures the
     budget (wall clock by default; benchmarks pass ``time.process_time`` so other load on the machine is fair).
+    The config's logger logs each evaluation into ``tracker`` (None: nowhere).
     """
     from spacy.schemas import ConfigSchemaTraining
     from spacy.training.loop import (
@@ -236,7 +238,8 @@ def run_training(
 
     clean_output_dir(output)
     output.mkdir(parents=True, exist_ok=True)
-    log_step, finalize = T["logger"](nlp, stdout, sys.stderr)
+    with logging_into(tracker or Tracker()):  # the logger binds its tracker when it is set up
+        log_step, finalize = T["logger"](nlp, stdout, sys.stderr)
     start = clock()
     best: float | None = None
     step = 0
@@ -330,7 +333,7 @@ def train(
             files = [*(folder / n for n in SPLIT_FILES), folder / "manifest.json"]
             tracker.use_dataset(dataset, files, {k: v for k, v in record.items() if k != "folder"})
         # each evaluation step is logged by the config's [training.logger] (treffpunkt.WandbLogger.v1)
-        loop = run_training(nlp, staging, max_seconds=max_seconds, stdout=stdout)
+        loop = run_training(nlp, staging, max_seconds=max_seconds, stdout=stdout, tracker=tracker)
     except BaseException:
         if not (staging / "model-best").exists():
             shutil.rmtree(vdir, ignore_errors=True)  # nothing worth keeping; free the number

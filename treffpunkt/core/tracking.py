@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,8 @@ from treffpunkt.core.workspace import Workspace
 
 DEFAULT_PROJECT = "treffpunkt"
 _said: set[str] = set()
-#: The run a command started; the spaCy logger (``treffpunkt.WandbLogger.v1``) logs each training step into it.
-_current: Tracker | None = None
+#: Where the spaCy logger (``treffpunkt.WandbLogger.v1``) sends training steps while our loop runs (see logging_into).
+_scope: list[Tracker] = []
 
 # Metric names: this module owns them. Training steps log ``score``, ``epoch``, ``dev/<score>`` and
 # ``loss_<component>``; final scores go under ``final/dev/`` and ``final/test/``; ``evaluate`` under ``<split>/``.
@@ -131,17 +132,25 @@ class Tracker:
         self.run.log_artifact(artifact)
 
     def finish(self) -> None:
-        global _current
-        if self is _current:
-            _current = None
         if self.active:
             self.run.finish()
             self.run = None
 
 
-def current() -> Tracker | None:
-    """The active run a treffpunkt command started, if any (the spaCy logger logs into it)."""
-    return _current if _current is not None and _current.active else None
+@contextmanager
+def logging_into(tracker: Tracker) -> Iterator[Tracker]:
+    """Inside, the spaCy logger logs training steps into ``tracker`` (a no-op tracker: nowhere) and never starts a
+    run of its own: only a plain ``spacy train`` outside our training loop does that."""
+    _scope.append(tracker)
+    try:
+        yield tracker
+    finally:
+        _scope.pop()
+
+
+def scoped_tracker() -> Tracker | None:
+    """The tracker of the enclosing :func:`logging_into`, or None outside our training loop."""
+    return _scope[-1] if _scope else None
 
 
 def step_metrics(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,7 +185,6 @@ def start_run(
 
     Inside a wandb sweep agent the agent's run is used (and gets this config), so a trial is one run.
     """
-    global _current
     conf = settings(ws)
     mode = wandb_mode(conf)
     if mode == "disabled":
@@ -189,8 +197,7 @@ def start_run(
     agent_run = wandb.run if wandb.run is not None and getattr(wandb.run, "sweep_id", None) else None
     if agent_run is not None:
         agent_run.config.update(sanitize(dict(config or {})), allow_val_change=True)
-        _current = Tracker(agent_run, wandb, mode)
-        return _current
+        return Tracker(agent_run, wandb, mode)
     directory = Path(conf.wandb_dir or ws.root / "wandb")
     directory.mkdir(parents=True, exist_ok=True)
     if mode == "offline":
@@ -211,8 +218,7 @@ def start_run(
         reinit="finish_previous",
         settings=wandb.Settings(silent=True, console="off"),
     )
-    _current = Tracker(run, wandb, mode)
-    return _current
+    return Tracker(run, wandb, mode)
 
 
 def artifact_name(name: str) -> str:
