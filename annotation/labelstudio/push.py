@@ -494,15 +494,41 @@ def import_annotated_tasks(
     return result
 
 
-def import_gold(ws: Workspace, export: Path, *, batch_size: int = 500, studio: Studio | None = None) -> PushResult:
+def import_gold(
+    ws: Workspace,
+    export: Path,
+    *,
+    annotators: Sequence[int] | None = None,
+    batch_size: int = 500,
+    studio: Studio | None = None,
+) -> PushResult:
     """``annotate import-gold``: load a stored Label Studio export (e.g. the gold news corpus) into the project.
 
     Tasks keep their annotations (and data such as ``split``); tasks already in the project (same article id) are
-    skipped, so a rerun adds nothing. ``annotate pull`` then gives the same annotations back.
+    skipped, so a rerun adds nothing. ``annotate pull`` then gives the same annotations back. ``annotators``: user
+    ids of this server, one per annotator of the export (its ``completed_by`` ids in ascending order), so that a
+    double-annotated export comes in as the work of that many people.
     """
     studio = studio or connect(ws)
     tasks = [
         {key: task[key] for key in ("data", "annotations", "predictions", "meta") if key in task}
         for task in iter_export(Path(export))
     ]
+    if annotators is not None:
+        tasks = map_annotators(tasks, annotators, Path(export).name)
     return import_annotated_tasks(studio, require_project(studio, ws), tasks, batch_size=batch_size)
+
+
+def map_annotators(tasks: list[dict[str, Any]], users: Sequence[int], source: str) -> list[dict[str, Any]]:
+    """The tasks with each annotation's ``completed_by`` replaced: the export's i-th annotator id → ``users[i]``."""
+    ids = sorted({a.get("completed_by") for t in tasks for a in t.get("annotations", [])}, key=str)
+    if len(ids) != len(users):
+        raise InputError(
+            f"{source} has {len(ids)} annotator(s) ({', '.join(map(str, ids))}), but {len(users)} were given.",
+            hint="Pass one e-mail per annotator of the export, in the order of its completed_by ids.",
+        )
+    to_user = dict(zip(ids, users, strict=True))
+    return [
+        {**t, "annotations": [{**a, "completed_by": to_user[a.get("completed_by")]} for a in t.get("annotations", [])]}
+        for t in tasks
+    ]

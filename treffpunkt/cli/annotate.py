@@ -123,11 +123,31 @@ def import_gold_cli(
             help="Label Studio JSON export with annotations (e.g. corpus/gold/news/export.json).", dir_okay=False
         ),
     ],
+    annotators: Annotated[
+        str | None,
+        typer.Option(
+            "--annotators",
+            help="E-mails, one per annotator of the export (its completed_by ids in ascending order); users that "
+            "do not exist yet are created (like `annotate invite --create`). E.g. the gold corpus's double pass: "
+            "agreement-export.json --annotators a@x.org,b@x.org.",
+        ),
+    ] = None,
 ) -> None:
     """Load annotated tasks from a stored export into the project (skips articles already there)."""
+    from treffpunkt.annotation.labelstudio.client import connect
     from treffpunkt.annotation.labelstudio.push import import_gold
+    from treffpunkt.annotation.team.members import invite
 
-    result = import_gold(workspace.current(), export)
+    ws = workspace.current()
+    studio = connect(ws)
+    users = None
+    if annotators is not None:
+        people = invite(studio, annotators.split(","), create=True)
+        by_email = {m.email.lower(): m.id for m in [*people.created, *people.existing]}
+        users = [by_email[e.strip().lower()] for e in annotators.split(",") if e.strip()]
+        for email, password in people.passwords.items():
+            console.print(f"Created {email}, password {password} — hand it over once.")
+    result = import_gold(ws, export, annotators=users, studio=studio)
     console.print(
         f"Imported {result.imported} annotated task(s) into project {result.project.id}; "
         f"{result.already_present} already present."

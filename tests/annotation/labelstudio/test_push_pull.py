@@ -503,6 +503,43 @@ def test_import_gold_then_pull_reproduces_the_gold_news_annotations(studio, stud
 
 
 @pytest.mark.studio
+def test_gold_double_pass_measured_as_two_annotators_in_label_studio(studio, studio_ws, studio_project):
+    """The 60 double-annotated gold articles go into Label Studio as the work of two real users; agreement on
+    Label Studio's own export gives the figures of the stored file, and the targets hold."""
+    import uuid
+
+    from treffpunkt.annotation.agreement.measure import agreement
+    from treffpunkt.annotation.team.members import members
+
+    stored = REPO / "corpus" / "gold" / "news" / "agreement-export.json"
+    tag = uuid.uuid4().hex[:6]
+    emails = [f"first-{tag}@example.org", f"second-{tag}@example.org"]
+    run = CliRunner().invoke(
+        app, ["--home", str(studio_ws.root), "annotate", "import-gold", str(stored), "--annotators", ",".join(emails)]
+    )
+    assert run.exit_code == 0, run.output
+    assert "Imported 60 annotated task(s)" in run.output and all(f"Created {e}" in run.output for e in emails)
+    ids = {members(studio.client())[e].id for e in emails}
+    pulled = pull(studio_ws)
+    exported = json.loads(pulled.export_path.read_text(encoding="utf-8"))
+    assert len(exported) == 60 and all({a["completed_by"] for a in t["annotations"]} == ids for t in exported)
+    schema = load_schema(studio_ws.schema_path)
+    in_studio = agreement(studio_ws, pulled.export_path, schema=schema)
+    from_file = agreement(studio_ws, stored, schema=schema)
+    assert in_studio.tasks_scored == 60 and len(in_studio.annotators) == 2
+    for layer in ("entities", "events"):
+        assert in_studio.f1(layer, "exact") == pytest.approx(from_file.f1(layer, "exact"))
+    assert in_studio.sentence_f1() == pytest.approx(from_file.sentence_f1()) and in_studio.sentence_f1() >= 0.75
+    assert in_studio.relation_f1() == pytest.approx(from_file.relation_f1())
+    assert in_studio.f1("entities", "exact") >= 0.85
+    # the mapping needs one user per annotator of the export
+    refused = CliRunner().invoke(
+        app, ["--home", str(studio_ws.root), "annotate", "import-gold", str(stored), "--annotators", emails[0]]
+    )
+    assert refused.exit_code == 1 and "has 2 annotator(s)" in refused.output
+
+
+@pytest.mark.studio
 def test_pull_records_the_guidelines_and_warns_about_annotations_made_before_them(studio, studio_ws, studio_project):
     push(studio_ws, articles=make_articles())
     client = studio.client()
