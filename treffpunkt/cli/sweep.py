@@ -13,6 +13,19 @@ from treffpunkt.core.console import console, err_console
 from treffpunkt.core.workspace import current
 
 
+def short_names(dotted: list[str]) -> dict[str, str]:
+    """The shortest unique dotted suffix of each setting (``training.optimizer.learn_rate`` → ``learn_rate``)."""
+    out = {}
+    for name in dotted:
+        parts = name.split(".")
+        for n in range(1, len(parts) + 1):
+            suffix = ".".join(parts[-n:])
+            if sum(other == suffix or other.endswith("." + suffix) for other in dotted) == 1:
+                out[name] = suffix
+                break
+    return out
+
+
 @app.command("sweep")
 def sweep_cli(
     sweep: Annotated[str, typer.Argument(help="Sweep YAML (wandb's format), or a name in configs/sweeps/ (ner).")],
@@ -55,9 +68,13 @@ def sweep_cli(
     spec = result.spec
     for note in result.notes:
         err_console.print(f"[yellow]Note:[/] {note}")
-    table = Table(title=f"Sweep {spec.name} ({spec.method}, {result.mode}): dev {spec.metric}, {spec.goal}")
-    for col in ("rank", "trial", "version", f"dev {spec.metric}", "seconds", *spec.parameters):
-        table.add_column(col)
+    short = short_names(list(spec.parameters))
+    table = Table(
+        title=f"Sweep {spec.name} ({spec.method}, {result.mode}): dev {spec.metric}, {spec.goal}",
+        caption="  ".join(f"{short[k]} = {k}" for k in spec.parameters if short[k] != k),
+    )
+    for col in ("rank", "trial", "version", spec.metric, "s", *short.values()):
+        table.add_column(col, no_wrap=True)
     for rank, trial in enumerate(result.ranked(), start=1):
         table.add_row(
             str(rank),

@@ -154,3 +154,14 @@ def test_sweep_failed_trial_is_listed_and_the_others_run(ws, training_data, tmp_
     assert good.score is not None and result.best is good and result.ranked() == [good]
     report = json.loads((result.folder / "sweep.json").read_text(encoding="utf-8"))
     assert report["trials"][0]["error"] == bad.error and report["ranking"] == [2]
+
+
+def test_sweep_table_names_settings_by_their_shortest_unique_suffix():
+    from treffpunkt.cli.sweep import short_names
+
+    names = ["training.optimizer.learn_rate", "components.a.model.width", "components.b.model.width"]
+    assert short_names(names) == {
+        "training.optimizer.learn_rate": "learn_rate",
+        "components.a.model.width": "a.model.width",
+        "components.b.model.width": "b.model.width",
+    }
