@@ -5,13 +5,15 @@ sees a few words of context, misses most of those later mentions (on the gold ne
 missed PER spans were such surnames). ``treffpunkt_EntityConsistency_v1`` labels every other, unlabelled
 occurrence of a predicted name the same way, and a PER's last word as PER. The ROLE and DATE patterns of
 ``configs/patterns/`` (chosen on train+dev, precision above the model's) join through spaCy's own ``span_ruler``
-(``treffpunkt.entity_patterns.v1`` reads them at ``initialize``; the ruler saves them with the model).
-Figures: docs/ner.md.
+(``treffpunkt.entity_patterns.v1`` reads them at ``initialize``; the ruler saves them with the model). Pattern
+spans win over the model's, but what they displace of a longer model entity is kept
+(``treffpunkt.keep_displaced_names.v1``): the model's "General Petr Pavel" (ROLE) becomes the pattern's "General"
+(ROLE) plus "Petr Pavel" (PER), where spaCy's own filter dropped the name. Figures: docs/ner.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,37 @@ def entity_patterns(labels: Sequence[str], folder: str | None = None) -> list[di
     files = sorted(Path(folder or patterns_dir(None)).glob("*.jsonl"))
     wanted = set(labels)
     return [row for file in files for _, row in read_pattern_file(file) if row["label"] in wanted]
+
+
+@registry.misc("treffpunkt.keep_displaced_names.v1")
+def keep_displaced_names(
+    name_after: Sequence[str] = ("ROLE",), name_label: str = "PER"
+) -> Callable[[Iterable[Span], Iterable[Span]], list[Span]]:
+    """The span ruler's ``ents_filter``: new (pattern) spans win, as in ``spacy.prioritize_new_ents_filter.v1``,
+    and the title-case words a pattern cut off the end of an older entity stay an entity: with the old label, or
+    ``name_label`` when the old entity had the pattern's own label in ``name_after`` (the model read role + name
+    as one role)."""
+
+    def keep(entities: Iterable[Span], spans: Iterable[Span]) -> list[Span]:
+        new = filter_spans(spans)
+        covered = {i for span in new for i in range(span.start, span.end)}
+        by_token = {i: span for span in new for i in range(span.start, span.end)}
+        kept = list(new)
+        for ent in entities:
+            inside = [i for i in range(ent.start, ent.end) if i in covered]
+            if not inside:
+                kept.append(ent)
+                continue
+            rest = ent.doc[inside[-1] + 1 : ent.end]
+            if inside[0] != ent.start or not len(rest) or not rest[0].is_title:
+                continue
+            if not all(t.is_title or not t.is_alpha or t.is_upper for t in rest):
+                continue
+            label = name_label if ent.label_ == by_token[inside[-1]].label_ and ent.label_ in name_after else ent.label_
+            kept.append(Span(ent.doc, rest.start, rest.end, label=label))
+        return filter_spans(kept)
+
+    return keep
 
 
 def _trimmed(span: Span) -> Span | None:

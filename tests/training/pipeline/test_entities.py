@@ -106,3 +106,27 @@ def test_entities_consistency_trims_whitespace_at_entity_edges():
     doc.ents = [Span(doc, 0, 3, label="PER"), Span(doc, 5, 6, label="ORG")]  # "Jens Stoltenberg\n\n", "\n\n"
     doc = EntityConsistency("c", ["PER", "ORG", "GPE", "LOC"], "PER")(doc)
     assert _ents(doc) == [("Jens Stoltenberg", "PER"), ("Stoltenberg", "PER")]
+
+
+@pytest.mark.parametrize(
+    ("ents", "patterns", "expected"),
+    [
+        # the model read role + name as one ROLE; the pattern takes the role, the name stays, as PER
+        ([(5, 8, "ROLE")], [(5, 6, "ROLE")], [("General", "ROLE"), ("Petr Pavel", "PER")]),
+        # the model had role + name as PER: the remainder keeps the model's label
+        ([(5, 8, "PER")], [(5, 6, "ROLE")], [("General", "ROLE"), ("Petr Pavel", "PER")]),
+        # a pattern inside or at the end of an entity: the entity goes, as with spaCy's own filter
+        ([(4, 8, "ORG")], [(5, 6, "ROLE")], [("General", "ROLE")]),
+        # lower-case remainders are not names
+        ([(0, 3, "ROLE")], [(0, 1, "ROLE")], [("Der", "ROLE")]),
+        # no overlap: both kept
+        ([(6, 8, "PER")], [(5, 6, "ROLE")], [("General", "ROLE"), ("Petr Pavel", "PER")]),
+    ],
+)
+def test_entities_patterns_keep_what_they_displace(ents, patterns, expected):
+    from treffpunkt.training.pipeline.entities import keep_displaced_names
+
+    doc = _doc(["Der", "tschechische", "und", "der", "Nato", "General", "Petr", "Pavel", "telefonierten"], ents)
+    new = [Span(doc, s, e, label=label) for s, e, label in patterns]
+    doc.ents = keep_displaced_names()(doc.ents, new)
+    assert _ents(doc) == expected
