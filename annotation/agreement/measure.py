@@ -40,6 +40,7 @@ from treffpunkt.core.errors import InputError, TreffpunktError
 from treffpunkt.core.io import write_json
 from treffpunkt.core.metrics import f1
 from treffpunkt.core.schema import ENTITY_TAG, EVENT_TAG, Schema
+from treffpunkt.core.sentences import sentence_pipeline
 from treffpunkt.core.workspace import Workspace
 
 LAYERS = (ENTITY_TAG, EVENT_TAG)
@@ -339,11 +340,8 @@ class TaskConflicts:
 
 
 def sentence_bounds(texts: Iterable[str], language: str) -> list[list[tuple[int, int]]]:
-    """Sentence character ranges per text, from ``spacy.blank(language)`` with a sentencizer."""
-    import spacy
-
-    nlp = spacy.blank(language)
-    nlp.add_pipe("sentencizer")
+    """Sentence character ranges per text, cut as everywhere else (:mod:`treffpunkt.core.sentences`)."""
+    nlp = sentence_pipeline(language)
     return [[(s.start_char, s.end_char) for s in doc.sents] for doc in nlp.pipe(texts)]
 
 

@@ -27,6 +27,7 @@ from treffpunkt.core.errors import InputError
 from treffpunkt.core.io import atomic_open, sha256_file, write_json
 from treffpunkt.core.resources import default_config
 from treffpunkt.core.schema import Schema
+from treffpunkt.core.sentences import sentence_pipeline
 from treffpunkt.core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -315,7 +316,7 @@ def convert_tasks(
 ) -> tuple[ConvertReport, list[tuple[str, Doc]]]:
     """The Docs (with their split group key) and the report for a list of export tasks; nothing is written.
 
-    ``nlp`` defaults to a blank pipeline of the schema's language with a sentencizer. Holds every Doc: for
+    ``nlp`` defaults to a blank pipeline of the schema's language with our sentencizer. Holds every Doc: for
     exports of any size :func:`convert_export` streams instead.
     """
     report = ConvertReport(export=export)
@@ -334,10 +335,7 @@ def iter_docs(
 ) -> Iterator[tuple[str, Doc]]:
     """Convert tasks one by one: yields (split group key, Doc); every task, annotation and span goes into ``report``."""
     if nlp is None:
-        import spacy
-
-        nlp = spacy.blank(schema.language)
-        nlp.add_pipe("sentencizer")
+        nlp = sentence_pipeline(schema.language)
 
     def counted() -> Iterator[dict[str, Any]]:
         for task in tasks:

@@ -14,13 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from treffpunkt.core.errors import ConfigError
 from treffpunkt.core.resources import default_config
 from treffpunkt.core.schema import Schema
+from treffpunkt.core.sentences import sentence_pipeline
 from treffpunkt.core.workspace import Workspace
 
 TRIGGERS_KEY = "event_triggers"
@@ -93,8 +93,7 @@ def pattern_triggers(doc: Doc) -> Doc:
 
 def build_pipeline(schema: Schema, patterns: list[dict[str, Any]]) -> Language:
     """A blank pipeline of the schema's language: sentencizer, trigger and entity rulers, trigger post-processing."""
-    nlp = spacy.blank(schema.language)
-    nlp.add_pipe("sentencizer")
+    nlp = sentence_pipeline(schema.language)
     events, entities = set(schema.event_labels), set(schema.entity_labels)
     trigger_ruler = nlp.add_pipe(
         "span_ruler", name="trigger_ruler", config={"spans_key": TRIGGERS_KEY, "overwrite": False}

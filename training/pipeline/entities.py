@@ -13,6 +13,7 @@ spans win over the model's, but what they displace of a longer model entity is k
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,22 +86,25 @@ class EntityConsistency:
         self.surname_label = surname_label
 
     def names(self, doc: Doc) -> dict[tuple[str, ...], str]:
-        """Token texts of each capitalised entity of ``labels`` → its label (the first one seen wins)."""
+        """Each capitalised entity of ``labels`` (:func:`name_key`) → its label (the first one seen wins)."""
         found: dict[tuple[str, ...], str] = {}
         for ent in doc.ents:
             if ent.label_ not in self.labels or not ent.text[:1].isupper():
                 continue
-            found.setdefault(tuple(t.text for t in ent), ent.label_)
+            found.setdefault(name_key([t.text for t in ent]), ent.label_)
             if ent.label_ == self.surname_label and len(ent) > 1 and ent[-1].text[:1].isupper():
-                found.setdefault((ent[-1].text,), ent.label_)
+                found.setdefault(name_key([ent[-1].text]), ent.label_)
         return found
 
     def __call__(self, doc: Doc) -> Doc:
         doc.ents = [span for span in map(_trimmed, doc.ents) if span is not None]
+        ents = split_glued_names(doc.ents, self.surname_label)
+        doc.ents = capital_names(ents) if "GPE" in self.labels else ents
         names = self.names(doc)
         if not names:
             return doc
         words = [t.text for t in doc]
+        single = [name_key([w])[0] for w in words]  # one-word names are looked up by their key
         taken = [False] * len(doc)
         for ent in doc.ents:
             taken[ent.start : ent.end] = [True] * len(ent)
@@ -108,12 +112,61 @@ class EntityConsistency:
         for key, label in sorted(names.items(), key=lambda item: -len(item[0])):
             n = len(key)
             for i in range(len(doc) - n + 1):
-                if words[i] == key[0] and tuple(words[i : i + n]) == key and not any(taken[i : i + n]):
+                first = single[i] if n == 1 else words[i]
+                if first == key[0] and name_key(words[i : i + n]) == key and not any(taken[i : i + n]):
                     added.append(Span(doc, i, i + n, label=label))
                     taken[i : i + n] = [True] * n
         if added:
             doc.ents = filter_spans([*doc.ents, *added])
         return doc
+
+
+def name_key(words: Sequence[str]) -> tuple[str, ...]:
+    """A name's words with a German genitive ending taken off the last one, so "Nato-Russland-Rates",
+    "Nato-Russland-Rats" and "Nato-Russland-Rat" (or "Dunfords" and "Dunford") are one name."""
+    *head, last = words
+    for ending in ("es", "s"):
+        if last.endswith(ending) and len(last) - len(ending) >= 3 and last[-len(ending) - 1].islower():
+            return (*head, last[: -len(ending)])
+    return (*head, last)
+
+
+def split_glued_names(ents: Sequence[Span], person: str | None) -> list[Span]:
+    """A person name that swallowed the next word, when that word is an entity of its own at least twice elsewhere
+    in the doc and never part of another name: "ruft Generalsekretär Jens Stoltenberg Russland zu Gesprächen auf"
+    → "Jens Stoltenberg" (PER) + "Russland" (GPE, as elsewhere)."""
+    alone: dict[str, Counter[str]] = {}
+    inside: Counter[str] = Counter()
+    for ent in ents:
+        if len(ent) == 1 and ent.label_ != person:
+            alone.setdefault(ent.text, Counter())[ent.label_] += 1
+        elif len(ent) > 1:
+            inside.update(t.text for t in ent)
+    out = []
+    for ent in ents:
+        last = ent[-1].text
+        seen = alone.get(last)
+        if ent.label_ == person and len(ent) > 2 and seen and seen.total() >= 2 and inside[last] == 1:
+            label = seen.most_common(1)[0][0]
+            out += [
+                Span(ent.doc, ent.start, ent.end - 1, label=person),
+                Span(ent.doc, ent.end - 1, ent.end, label=label),
+            ]
+        else:
+            out.append(ent)
+    return out
+
+
+def capital_names(ents: Sequence[Span], place: str = "GPE") -> list[Span]:
+    """A name right after "Hauptstadt" ("in der aserbaidschanischen Hauptstadt Baku", "Landeshauptstadt") is a
+    city: it gets the place label whatever the NER said (it took the unseen "Baku" for a person)."""
+    out = []
+    for ent in ents:
+        before = ent.doc[ent.start - 1] if ent.start > 0 else None
+        if before is not None and before.lower_.endswith("hauptstadt") and ent.label_ != place:
+            ent = Span(ent.doc, ent.start, ent.end, label=place)
+        out.append(ent)
+    return out
 
 
 @Language.factory(

@@ -23,9 +23,11 @@ from typing import Any
 from treffpunkt.core.console import progress_bar
 from treffpunkt.core.errors import TreffpunktError
 from treffpunkt.core.io import atomic_open, read_jsonl, sha256_file, write_json
-from treffpunkt.core.schema import Schema
+from treffpunkt.core.schema import Schema, load_schema
+from treffpunkt.core.versions import read_meta, resolve
+from treffpunkt.core.workspace import Workspace
 from treffpunkt.training.pipeline.records import RecordBuilder
-from treffpunkt.training.pipeline.roles import RolesConfig, role_assigner
+from treffpunkt.training.pipeline.roles import RolesConfig, load_roles_config, role_assigner, roles_apply
 
 MANIFEST = "manifest.json"
 SHARD_PATTERN = "shard-{:05d}.jsonl"
@@ -51,6 +53,23 @@ class ModelSpec:
     @property
     def key(self) -> str:
         return f"{self.model_version}:{self.path}:{self.code}"
+
+
+def model_spec(
+    ws: Workspace, version: str | Path, *, batch_size: int | None = None, code: Path | None = None
+) -> ModelSpec:
+    """The spec of a workspace's model version (name, name-NNN, alias or directory) with its schema and roles."""
+    model_dir = resolve(ws, version)
+    name = read_meta(model_dir).get("treffpunkt", {}).get("version", model_dir.name)
+    schema = load_schema(ws.schema_path)
+    return ModelSpec(
+        str(model_dir),
+        name,
+        schema,
+        load_roles_config(ws.config_path("roles.yaml"), schema if roles_apply(schema) else None),
+        batch_size=batch_size or DEFAULT_BATCH_SIZE,
+        code=str(code) if code else None,
+    )
 
 
 @dataclass

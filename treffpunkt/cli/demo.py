@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from treffpunkt.cli._app import app
@@ -105,6 +106,15 @@ def demo_cli(
         s = evaluated.scores
         table.add_row(evaluated.version, _f(s, "ents_f"), _f(s, "events_f"), _f(s, "events_macro_f"), _f(s, "roles_f"))
     console.print(table)
+    if result.seeds:
+        passed = sum(r.ok for r in result.seeds)
+        console.print(
+            f"Raw seed articles, main meeting event found: {passed} of {len(result.seeds)}  ({result.seeds_path})"
+        )
+        for r in result.seeds:
+            mark = "[green]found[/]" if r.ok else "[red]missed[/]"
+            why = "" if r.ok else f"  ({escape('; '.join(r.nearest[:2]))})"
+            console.print(f"  {mark} {r.file}: {escape(r.expected.event)}{why}", highlight=False)
     if result.comparison is not None:
         console.print(f"Comparison: {result.comparison.json_path}")
         if result.comparison.report is not None:

@@ -84,27 +84,10 @@ def predict_inputs(
 ) -> PredictRun:
     """Resolve the model version, read the inputs and write event records (resumable)."""
     from treffpunkt.core.io import write_json
-    from treffpunkt.core.schema import load_schema
-    from treffpunkt.core.versions import read_meta, resolve
-    from treffpunkt.training.pipeline.roles import load_roles_config, roles_apply
-    from treffpunkt.training.predict.batch import (
-        DEFAULT_BATCH_SIZE,
-        DEFAULT_SHARD_SIZE,
-        ModelSpec,
-        predict,
-    )
+    from treffpunkt.training.predict.batch import DEFAULT_SHARD_SIZE, model_spec, predict
 
-    model_dir = resolve(ws, version)
-    name = read_meta(model_dir).get("treffpunkt", {}).get("version", model_dir.name)
-    schema = load_schema(ws.schema_path)
-    spec = ModelSpec(
-        str(model_dir),
-        name,
-        schema,
-        load_roles_config(ws.config_path("roles.yaml"), schema if roles_apply(schema) else None),
-        batch_size=batch_size or DEFAULT_BATCH_SIZE,
-        code=str(code) if code else None,
-    )
+    spec = model_spec(ws, version, batch_size=batch_size, code=code)
+    model_dir, name = Path(spec.path), spec.model_version
     articles, total, report = _articles(ws, inputs, languages)
     out = out or ws.root / "predictions" / name
     result = predict(

@@ -3,6 +3,8 @@
 Converts the stored gold export (frozen splits), scores the cold-start patterns on the test split as the baseline,
 trains the default config (and a second config to compare with) on the train split within a time budget each,
 evaluates every version on the test split, and compares them with paired bootstrap intervals and the HTML report.
+Last, the default config's version reads the five raw seed articles (never in its training data) and is checked
+against their main meeting events (``corpus/gold/seed-events.yaml``; :mod:`treffpunkt.demo.seed_check`).
 The test split is only ever scored: patterns, thresholds and configs are chosen on train and dev.
 """
 
@@ -18,6 +20,7 @@ from treffpunkt.annotation.patterns.ruler import pattern_pipeline
 from treffpunkt.core.schema import load_schema
 from treffpunkt.core.workspace import Workspace, init_workspace
 from treffpunkt.demo.news import news_dir
+from treffpunkt.demo.seed_check import SeedResult, check_seeds, write_seed_check
 from treffpunkt.training.evaluation.compare import CompareResult, compare, log_comparison
 from treffpunkt.training.evaluation.evaluate import EvaluateResult, evaluate, evaluate_nlp, read_docbin
 from treffpunkt.training.evaluation.report import write_report
@@ -36,6 +39,8 @@ class DemoResult:
     trained: dict[str, TrainResult] = field(default_factory=dict)
     evaluated: dict[str, EvaluateResult] = field(default_factory=dict)
     comparison: CompareResult | None = None
+    seeds: list[SeedResult] = field(default_factory=list)
+    seeds_path: Path | None = None
 
 
 def patterns_on_split(ws: Workspace, data: Path, split: str = "test") -> dict[str, Any]:
@@ -72,6 +77,10 @@ def run_news_demo(
         )
         result.trained[config] = trained
         result.evaluated[config] = evaluate(ws, trained.version, data=data, split="test", track=track)
+    first = next(iter(result.trained.values()), None)
+    if first is not None:
+        result.seeds = check_seeds(ws, first.version)
+        result.seeds_path = write_seed_check(result.seeds, ws.models_dir / first.version / "seed-check.json")
     if len(result.trained) > 1:
         versions = [t.version for t in result.trained.values()]
         out = Path(report) / "compare.json" if report else None

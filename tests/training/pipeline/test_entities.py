@@ -68,6 +68,39 @@ def test_entities_consistency_cases(words, ents, expected):
     assert _ents(doc) == expected
 
 
+@pytest.mark.parametrize(
+    ("words", "ents", "expected"),
+    [
+        # German genitive forms are the same name: the council found once is found in all its forms
+        (["Sitzung", "des", "Nato-Russland-Rats", ".", "Der", "Nato-Russland-Rat", "und", "des", "Nato-Russland-Rates"],
+         [(2, 3, "ORG")],
+         [("Nato-Russland-Rats", "ORG"), ("Nato-Russland-Rat", "ORG"), ("Nato-Russland-Rates", "ORG")]),
+        (["Joe", "Dunford", "kam", ".", "Dunfords", "Vorgänger"], [(0, 2, "PER")],
+         [("Joe Dunford", "PER"), ("Dunfords", "PER")]),
+        # short words and words without a lower-case letter before the ending stay as they are
+        (["USA", "kam", ".", "US", "ging"], [(0, 1, "GPE")], [("USA", "GPE")]),
+        # a person name that swallowed a word which is an entity of its own elsewhere (twice) is split
+        (["Russland", "sagt", ".", "Jens", "Stoltenberg", "Russland", "ruft", ".", "Russland", "schweigt"],
+         [(0, 1, "GPE"), (3, 6, "PER"), (8, 9, "GPE")],
+         [("Russland", "GPE"), ("Jens Stoltenberg", "PER"), ("Russland", "GPE"), ("Russland", "GPE")]),
+        # ... but not when the word is seen alone once only (one NER slip is no evidence)
+        (["Juan", "Antonio", "Blanco-Gil", "kam", ".", "Blanco-Gil", "ging"], [(0, 3, "PER"), (5, 6, "GPE")],
+         [("Juan Antonio Blanco-Gil", "PER"), ("Blanco-Gil", "GPE")]),
+        # a name right after "Hauptstadt" is a city
+        (["in", "der", "Hauptstadt", "Baku", "und", "der", "Landeshauptstadt", "Graz"], [(3, 4, "PER"), (7, 8, "ORG")],
+         [("Baku", "GPE"), ("Graz", "GPE")]),
+    ],
+)  # fmt: skip
+def test_entities_consistency_name_forms(words, ents, expected):
+    doc = EntityConsistency("c", ["PER", "ORG", "GPE", "LOC"], "PER")(_doc(words, ents))
+    assert _ents(doc) == expected
+
+
+def test_entities_consistency_without_gpe_leaves_capitals_alone():
+    doc = EntityConsistency("c", ["PER", "ORG"], "PER")(_doc(["Hauptstadt", "Baku"], [(1, 2, "PER")]))
+    assert _ents(doc) == [("Baku", "PER")]
+
+
 def test_entities_patterns_reader_keeps_only_the_asked_labels(tmp_path):
     (tmp_path / "a.jsonl").write_text(
         '{"label": "ROLE", "pattern": "Kanzler"}\n// comment\n{"label": "CONSULT", "pattern": "traf"}\n'
