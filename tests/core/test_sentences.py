@@ -27,7 +27,9 @@ def test_sentences_a_blank_line_ends_a_sentence_without_a_full_stop():
 def test_sentences_a_blank_line_after_a_full_stop_is_no_sentence_of_its_own():
     assert _sents("Erster Satz.\n\nZweiter Satz. Dritter!") == ["Erster Satz.\n\n", "Zweiter Satz.", "Dritter!"]
     # a single line break is no paragraph: hard-wrapped text keeps its sentences
-    assert _sents("Ein langer Satz, der\numbricht und weitergeht.") == ["Ein langer Satz, der\numbricht und weitergeht."]
+    assert _sents("Ein langer Satz, der\numbricht und weitergeht.") == [
+        "Ein langer Satz, der\numbricht und weitergeht."
+    ]
 
 
 def test_sentences_equal_spacys_on_text_without_blank_lines():
