@@ -12,7 +12,8 @@ processes on a shared machine does not skew the comparison; checked after every 
 evaluation selects the best checkpoint; one thread per process). Systems train side by side in ``--jobs``
 worker processes (fair, as each budget is its own process's CPU time). Reported: entity F1 on ler_dev, training seconds, words/s
 of the trained pipeline on ler_dev (mean over shuffled batches with a bootstrap 95 % CI, after warm-up).
-Target: ours >= 1.05x stock F1 at <= 1.2x its training time. Results go to bench/results/train_ler.json.
+Target (the "models that beat strong baselines" issue): ours >= 1.1x stock F1 at <= 1.2x its training time.
+Results go to bench/results/train_ler.json (`--out` for another file, e.g. per seed).
 
     .venv/bin/python -m bench.train_ler [--budget 150] [--pretrain-budget 120] [--jobs 3] [--seed 0] [--speed-batches 20] [--no-pretrain] [--quick]
 """
@@ -302,16 +303,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         info["time_ratio_vs_stock"] = info["train_seconds"] / stock["train_seconds"] if stock["train_seconds"] else None
     ours = result["systems"]["ours"]
     result["target"] = {
-        "f1_ratio_min": 1.05,
+        "f1_ratio_min": 1.1,
         "time_ratio_max": 1.2,
         "met_by_ours": bool(
-            ours["f1_ratio_vs_stock"] and ours["f1_ratio_vs_stock"] >= 1.05 and ours["time_ratio_vs_stock"] <= 1.2
+            ours["f1_ratio_vs_stock"] and ours["f1_ratio_vs_stock"] >= 1.1 and ours["time_ratio_vs_stock"] <= 1.2
         ),
     }
     if "ours+pretrain" in result["systems"]:
         p = result["systems"]["ours+pretrain"]
         result["target"]["met_by_ours+pretrain"] = bool(
-            p["f1_ratio_vs_stock"] >= 1.05 and p["time_ratio_vs_stock"] <= 1.2
+            p["f1_ratio_vs_stock"] >= 1.1 and p["time_ratio_vs_stock"] <= 1.2
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

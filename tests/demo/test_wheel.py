@@ -67,12 +67,17 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
         "treffpunkt/configs/schema.yaml",
         "treffpunkt/configs/default.cfg",
         "treffpunkt/corpus/gold/seeds.json",
+        "treffpunkt/corpus/gold/seed-events.yaml",
+        "treffpunkt/configs/names/places.json",
+        "treffpunkt/configs/names/first-names.json",
         "treffpunkt/corpus/seeds/000_a2d15fba213d09cb.txt",
         "treffpunkt/annotation/convert/docs.py",
         "treffpunkt/training/pipeline/components.py",
     ):
         assert shipped in names
     assert "treffpunkt.training.pipeline.components:make_event_spancat" in entry_points
+    assert "treffpunkt.training.train.tokens:train_token_exceptions" in entry_points
+    assert "treffpunkt.core.sentences:make_sentencizer" in entry_points
 
     venv = tmp_path / "venv"
     _run([*_uv(), "venv", "--python", sys.executable, str(venv)], cwd=tmp_path)

@@ -113,12 +113,13 @@ def test_entities_patterns_reader_keeps_only_the_asked_labels(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["default", "fast", "sklearn", "spancat"])
-def test_entities_every_shipped_config_has_the_rulers(name):
+def test_entities_every_shipped_config_has_the_post_processors(name):
     from treffpunkt.core.resources import default_config
 
     config = load_config(default_config(f"{name}.cfg"))
     assert pattern_rulers(config) == ["entity_patterns"]
-    assert config["nlp"]["pipeline"][:4] == ["tok2vec", "ner", "entity_patterns", "entity_consistency"]
+    assert config["nlp"]["pipeline"][:5] == ["tok2vec", "ner", "entity_patterns", "entity_lists", "entity_consistency"]
+    assert config["initialize"]["before_init"]["@callbacks"] == "treffpunkt.train_token_exceptions.v1"
 
 
 def test_entities_schema_without_role_and_date_drops_the_ruler(tmp_path):
