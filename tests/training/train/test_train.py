@@ -281,7 +281,7 @@ def test_train_saves_the_entity_patterns_with_the_model(trained):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["pipe"][:4] == ["tok2vec", "ner", "entity_patterns", "entity_consistency"]
+    assert got["pipe"][:5] == ["tok2vec", "ner", "entity_patterns", "entity_lists", "entity_consistency"]
     assert ["Landeshauptfrau", "ROLE"] in got["ents"] and ["Dienstag", "DATE"] in got["ents"]
 
 
