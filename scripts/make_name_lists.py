@@ -1,8 +1,8 @@
 """Rebuild configs/names/places.json: German country and city names from Unicode CLDR (through babel).
 
 Countries: babel's German territory names of the two-letter ISO codes (no regions, continents, EU/UN; no names
-with CLDR's disambiguating parentheses). Cities: the exemplar city of each continental time zone (CLDR's German name where it has one). Plus the usual German forms
-of some country names (:data:`COMMON`).
+with CLDR's disambiguating parentheses), plus the usual German forms of some of them (:data:`COMMON`). Cities: the
+exemplar city of each continental time zone (CLDR's German name where it has one).
 Run from the repository root: ``python scripts/make_name_lists.py``.
 """
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import spacy
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
@@ -47,8 +48,6 @@ def make_sentencizer(
 
 def sentence_pipeline(language: str) -> Language:
     """A blank pipeline of ``language`` that only cuts sentences (converter, patterns, agreement)."""
-    import spacy
-
     nlp = spacy.blank(language)
     nlp.add_pipe(FACTORY)
     return nlp

@@ -53,12 +53,9 @@ def load_seed_events(path: Path | None = None) -> SeedEvents:
     return load_config(Path(path) if path else seed_events_path(), SeedEvents, what="Seed events")
 
 
-def _names(entities: Sequence[dict[str, Any]]) -> list[str]:
-    return [e["text"].casefold() for e in entities]
-
-
 def _missing(wanted: Sequence[str], entities: Sequence[dict[str, Any]]) -> list[str]:
-    names = _names(entities)
+    """The entries of ``wanted`` that no entity's text contains (case-insensitively)."""
+    names = [e["text"].casefold() for e in entities]
     return [w for w in wanted if not any(w.casefold() in n for n in names)]
 
 
@@ -67,10 +64,9 @@ def record_misses(record: dict[str, Any], expected: SeedEvent) -> list[str]:
     if record["label"] != expected.label:
         return [f"label {record['label']}"]
     misses = [f"actor {a}" for a in _missing(expected.actors, [*record["actors"], *record["recipients"]])]
-    if expected.place:
-        location = [record["location"]] if record.get("location") else []
-        if not location or len(_missing(expected.place, location)) == len(expected.place):
-            misses.append(f"place {'/'.join(expected.place)}")
+    location = [record["location"]] if record.get("location") else []
+    if expected.place and len(_missing(expected.place, location)) == len(expected.place):  # none of them matches
+        misses.append(f"place {'/'.join(expected.place)}")
     return misses
 
 
