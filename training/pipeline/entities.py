@@ -92,13 +92,17 @@ class EntityConsistency:
             if ent.label_ not in self.labels or not ent.text[:1].isupper():
                 continue
             found.setdefault(name_key([t.text for t in ent]), ent.label_)
-            if ent.label_ == self.surname_label and len(ent) > 1 and ent[-1].text[:1].isupper():
-                found.setdefault(name_key([ent[-1].text]), ent.label_)
+            if ent.label_ == self.surname_label and len(ent) > 1:
+                if ent[-1].text[:1].isupper():
+                    found.setdefault(name_key([ent[-1].text]), ent.label_)
+                if ent[0].is_title and len(ent[0]) > 1 and not ent[0].text.endswith("."):
+                    found.setdefault((ent[0].text,), ent.label_)  # "Guo" of "Guo Jianmei"
         return found
 
     def __call__(self, doc: Doc) -> Doc:
         doc.ents = [span for span in map(_trimmed, doc.ents) if span is not None]
         ents = split_glued_names(doc.ents, self.surname_label)
+        ents = surnames_win(ents, self.surname_label)
         doc.ents = capital_names(ents) if "GPE" in self.labels else ents
         names = self.names(doc)
         if not names:
@@ -155,6 +159,18 @@ def split_glued_names(ents: Sequence[Span], person: str | None) -> list[Span]:
         else:
             out.append(ent)
     return out
+
+
+def surnames_win(ents: Sequence[Span], person: str | None) -> list[Span]:
+    """A one-word name that is the last word of a longer person name in the doc is that person, whatever the NER
+    said: "Jérôme Boateng" (PER) … "Boateng" (GPE) → PER."""
+    surnames = {ent[-1].text for ent in ents if ent.label_ == person and len(ent) > 1 and ent[-1].is_title}
+    return [
+        Span(ent.doc, ent.start, ent.end, label=person)
+        if person and len(ent) == 1 and ent.text in surnames and ent.label_ in ("GPE", "ORG", "LOC")
+        else ent
+        for ent in ents
+    ]
 
 
 def capital_names(ents: Sequence[Span], place: str = "GPE") -> list[Span]:

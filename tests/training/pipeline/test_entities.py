@@ -83,9 +83,17 @@ def test_entities_consistency_cases(words, ents, expected):
         (["Russland", "sagt", ".", "Jens", "Stoltenberg", "Russland", "ruft", ".", "Russland", "schweigt"],
          [(0, 1, "GPE"), (3, 6, "PER"), (8, 9, "GPE")],
          [("Russland", "GPE"), ("Jens Stoltenberg", "PER"), ("Russland", "GPE"), ("Russland", "GPE")]),
-        # ... but not when the word is seen alone once only (one NER slip is no evidence)
+        # ... but not when the word is seen alone once only (one NER slip is no evidence): the name stays whole,
+        # and its surname seen alone is the person, whatever the NER said
         (["Juan", "Antonio", "Blanco-Gil", "kam", ".", "Blanco-Gil", "ging"], [(0, 3, "PER"), (5, 6, "GPE")],
-         [("Juan Antonio Blanco-Gil", "PER"), ("Blanco-Gil", "GPE")]),
+         [("Juan Antonio Blanco-Gil", "PER"), ("Blanco-Gil", "PER")]),
+        (["Jérôme", "Boateng", "spielt", ".", "Boateng", "ging", "nach", "Berlin"],
+         [(0, 2, "PER"), (4, 5, "GPE"), (7, 8, "GPE")],
+         [("Jérôme Boateng", "PER"), ("Boateng", "PER"), ("Berlin", "GPE")]),
+        # the first word of a person name is the person too ("Guo" of "Guo Jianmei"), not an initial ("A.")
+        (["Guo", "Jianmei", "sprach", ".", "Guo", "und", "A.", "Merkel", "und", "A.", "kamen"],
+         [(0, 2, "PER"), (6, 8, "PER")],
+         [("Guo Jianmei", "PER"), ("Guo", "PER"), ("A. Merkel", "PER")]),
         # a name right after "Hauptstadt" is a city
         (["in", "der", "Hauptstadt", "Baku", "und", "der", "Landeshauptstadt", "Graz"], [(3, 4, "PER"), (7, 8, "ORG")],
          [("Baku", "GPE"), ("Graz", "GPE")]),

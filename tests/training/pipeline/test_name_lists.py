@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import spacy
 from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
 
 from treffpunkt.training.train.tokens import learn_token_exceptions
 
@@ -58,6 +59,44 @@ def test_name_lists_first_names_make_and_extend_people():
     assert _run(lists, words, [(2, 3, "PER")]) == [("Woody Harrelson", "PER"), ("Cecilia de Arce", "PER")]
     # an entity of another label is never overwritten by a first-name match
     assert _run(lists, ["Hans", "Dampf", "GmbH"], [(0, 3, "ORG")]) == [("Hans Dampf GmbH", "ORG")]
+
+
+def test_name_lists_towns_regions_acronyms_and_name_endings_fill_gaps():
+    _, lists = _lists()
+    assert "Leoben" in lists.cfg["towns"] and "Südostasien" in lists.cfg["regions"]
+    words = ["Die", "AfD", "und", "die", "GmbH", "in", "Leoben", ",", "Südostasien", "und", "die", "Herrengasse"]
+    words += ["vor", "dem", "Verteidigungsministerium", "und", "der", "Gasse"]
+    assert _run(lists, words, []) == [
+        ("AfD", "ORG"),
+        ("Leoben", "GPE"),
+        ("Südostasien", "LOC"),
+        ("Herrengasse", "LOC"),
+        ("Verteidigungsministerium", "ORG"),
+    ]
+    # a model entity is never relabelled by these lists (only the country/city list does that)
+    assert _run(lists, ["in", "Leoben"], [(1, 2, "ORG")]) == [("Leoben", "ORG")]
+
+
+def test_name_lists_drop_common_nouns_taken_for_names_but_keep_names_of_the_training_data():
+    nlp = spacy.blank("de")
+    ner = nlp.add_pipe("ner")
+    for label in ("PER", "ORG", "GPE", "LOC"):
+        ner.add_label(label)
+    lists = nlp.add_pipe("treffpunkt_NameLists_v1", name="entity_lists")
+    trained = Doc(nlp.vocab, words=["Kanzler", "Kurz", "sprach"])
+    trained.ents = [Span(trained, 1, 2, label="PER")]
+    lists.initialize(lambda: [Example(nlp.make_doc(trained.text), trained)], nlp=nlp)
+    assert "Hausarrest" in lists.cfg["common_nouns"] and "Kurz" not in lists.cfg["common_nouns"]
+    words = ["Hausarrest", "für", "Kurz", ",", "Susanne", "Winter", "und", "Winter", "in", "der", "Villa"]
+    ents = [(0, 1, "GPE"), (2, 3, "PER"), (4, 6, "PER"), (7, 8, "PER"), (10, 11, "ORG")]
+    # "Hausarrest" is a noun; "Kurz" is a name in the training data; "Winter" is a word of a longer name here;
+    # one-word organisations are not checked (many are nouns: "Bundesheer")
+    assert _run(lists, words, ents) == [
+        ("Kurz", "PER"),
+        ("Susanne Winter", "PER"),
+        ("Winter", "PER"),
+        ("Villa", "ORG"),
+    ]
 
 
 def test_name_lists_stay_off_without_the_news_labels_and_travel_with_the_model(tmp_path):
