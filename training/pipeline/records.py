@@ -2,12 +2,19 @@
 
 The format is documented in docs/records.md. Every mapping (event label → type/mode/CAMEO/PLOVER, role →
 record field, which entity labels are dates) comes from ``configs/schema.yaml`` and ``configs/roles.yaml``.
+
+Two readings reach beyond the event's sentence (``roles.yaml``'s ``article`` section; the record says where a
+location came from): news names who took part in a meeting in a later sentence ("Für die russische Regierung nahmen
+… Gruschko … an dem Treffen im Nato-Hauptquartier teil"), whose people join the nearest meeting record before it;
+and a place that opens the article ("Brüssel. Die Nato und Russland …", the dateline) is the place of an in-person
+meeting that names none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +32,22 @@ def event_id(article_id: str, start: int, end: int, label: str) -> str:
 
 def _entity(ent: Any, role: str | None) -> dict[str, Any]:
     return {"text": ent.text, "label": ent.label_, "start": ent.start_char, "end": ent.end_char, "role": role}
+
+
+def _place(ent: Any, role: str | None, source: str) -> dict[str, Any]:
+    return {**_entity(ent, role), "source": source}
+
+
+def dateline(doc: Any, labels: set[str]) -> Any | None:
+    """The place that opens the article text: an entity of ``labels`` starting a line, followed by "." or a dash
+    ("Brüssel. Die NATO …", "Washington – Die USA …"); None when no line opens so."""
+    for ent in doc.ents:
+        before = doc[ent.start - 1] if ent.start > 0 else None
+        after = doc[ent.end] if ent.end < len(doc) else None
+        starts_line = before is None or "\n" in before.text_with_ws
+        if ent.label_ in labels and starts_line and after is not None and after.text in {".", "–", "—", "-"}:
+            return ent
+    return None
 
 
 def _evidence(event: Any) -> dict[str, Any]:
@@ -58,7 +81,57 @@ class RecordBuilder:
         for i, event in enumerate(events):
             score = float(scores[i]) if i < len(scores) else None
             out.append(self._record(doc, event, roles[i], score, article_id, pub, time_ents, dates))
+        self._add_participants(doc, list(events), out)
+        self._add_dateline(doc, out)
         return out
+
+    def _add_participants(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+        """A later sentence without an event of its own that reports who took part in "the meeting" adds its
+        actors (and its place, where the record has none) to the nearest meeting record at most
+        ``participation_window`` sentences before it."""
+        article = self.config.article
+        if not (article.participation and article.meeting_words and article.participation_types):
+            return
+        took_part = re.compile("|".join(article.participation))
+        meeting = re.compile("|".join(article.meeting_words))
+        h = self.config.heuristic
+        sentences = list(doc.sents)
+        sentence_of = {s.start: n for n, s in enumerate(sentences)}
+        event_sentences = {e.sent.start for e in events}
+        ents = list(doc.ents)
+        for n, sent in enumerate(sentences):
+            if sent.start in event_sentences or not (took_part.search(sent.text) and meeting.search(sent.text)):
+                continue
+            before = [
+                i
+                for i, e in enumerate(events)
+                if self._is_meeting(e.label_)
+                and 0 < n - sentence_of.get(e.sent.start, n) <= article.participation_window
+            ]
+            if not before:
+                continue
+            record = records[before[-1]]
+            known = {(a["start"], a["end"]) for a in [*record["actors"], *record["recipients"], *record["others"]]}
+            for ent in (e for e in ents if sent.start <= e.start and e.end <= sent.end):
+                cue = doc[ent.start - 1].lower_ in {c.lower() for c in h.location_cues} if ent.start > 0 else False
+                if ent.label_ in h.location_labels and (cue or ent.label_ not in h.actor_labels):
+                    if record["location"] is None:
+                        record["location"] = _place(ent, "location", "participation")
+                elif ent.label_ in h.actor_labels and (ent.start_char, ent.end_char) not in known:
+                    record["actors"].append(_entity(ent, "participant"))
+
+    def _add_dateline(self, doc: Any, records: list[dict[str, Any]]) -> None:
+        article = self.config.article
+        place = dateline(doc, set(article.dateline_labels)) if article.dateline_labels else None
+        if place is None:
+            return
+        for record in records:
+            if record["location"] is None and record["mode"] in article.dateline_modes:
+                record["location"] = _place(place, None, "dateline")
+
+    def _is_meeting(self, label: str) -> bool:
+        types = self.config.article.participation_types
+        return label in self.schema.event_labels and self.schema.event(label).type in types
 
     def _doc_dates(self, time_ents: list[Any], published: dt.date | None) -> dict[int, DateValue]:
         """All date entities of the doc, resolved in text order so "am Vortag" chains to the last date named."""
@@ -108,7 +181,7 @@ class RecordBuilder:
             "actors": actors,
             "recipients": recipients,
             "others": others,
-            "location": locations[0] if locations else None,
+            "location": {**locations[0], "source": "role"} if locations else None,
             "date": self._date(event, times, published, time_ents, dates),
             "evidence": _evidence(event),
             "score": score,

@@ -68,9 +68,21 @@ class HeuristicConfig(StrictConfig):
     by_mode: dict[str, RoleRule] = {}
 
 
+class ArticleConfig(StrictConfig):
+    """What a record takes from the rest of its article (training/pipeline/records.py); empty lists turn it off."""
+
+    dateline_labels: list[str] = []
+    dateline_modes: list[str] = []
+    participation_types: list[str] = []
+    participation: list[str] = []
+    meeting_words: list[str] = []
+    participation_window: int = 3
+
+
 class RolesConfig(StrictConfig):
     record: RecordRoles
     heuristic: HeuristicConfig
+    article: ArticleConfig = ArticleConfig()
     _ignored: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
@@ -108,7 +120,10 @@ class RolesConfig(StrictConfig):
             "location_labels": [x for x in h.location_labels if x in known],
             "actor_labels": actors,
         })  # fmt: skip
-        config = self.model_copy(update={"heuristic": fitted})
+        article = self.article.model_copy(
+            update={"dateline_labels": [x for x in self.article.dateline_labels if x in known]}
+        )
+        config = self.model_copy(update={"heuristic": fitted, "article": article})
         config._ignored = ignored
         return config
 

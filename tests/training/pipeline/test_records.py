@@ -141,3 +141,61 @@ def test_records_unresolvable_own_date_is_not_replaced(builder: RecordBuilder) -
     # no publication date: "am Freitag" cannot be resolved, and the record must not borrow another date
     (phone,) = builder.records(predicted_doc([(0, "CONSULT_PHONE", 0.9)]), "art-1", None)
     assert (phone["date"]["text"], phone["date"]["iso"], phone["date"]["source"]) == ("am Freitag", None, "role")
+
+
+ARTICLE = (
+    "Brüssel. Der Nato-Russland-Rat tagte am Mittwoch. Es war das erste Mal seit Jahren. "
+    "Für Moskau nahmen Alexander Gruschko und Alexander Fomin an dem Treffen im Nato-Hauptquartier teil. "
+    "Stoltenberg telefonierte danach mit Biden."
+)
+
+
+def article_doc(text: str, ents: list[tuple[str, str]], events: list[tuple[int, str]]) -> Doc:
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    doc = nlp(text)
+    doc.ents = [doc.char_span(text.index(s), text.index(s) + len(s), label=label) for s, label in ents]
+    sents = list(doc.sents)
+    spans = [Span(doc, sents[i].start, sents[i].end, label=label) for i, label in events]
+    doc.spans["events"] = SpanGroup(doc, name="events", spans=spans, attrs={"scores": [0.9] * len(spans)})
+    return doc
+
+
+def test_records_take_participants_from_a_later_sentence_and_the_dateline_as_place(builder: RecordBuilder) -> None:
+    ents = [
+        ("Brüssel", "GPE"),
+        ("Nato-Russland-Rat", "ORG"),
+        ("Moskau", "GPE"),
+        ("Alexander Gruschko", "PER"),
+        ("Alexander Fomin", "PER"),
+        ("Nato-Hauptquartier", "LOC"),
+        ("Stoltenberg", "PER"),
+        ("Biden", "PER"),
+    ]
+    council, phone = builder.records(
+        article_doc(ARTICLE, ents, [(1, "CONSULT_MULTI"), (4, "CONSULT_PHONE")]), "a", None
+    )
+    # "nahmen … an dem Treffen … teil": the people (and the place) of that sentence belong to the council's session
+    assert [(a["text"], a["role"]) for a in council["actors"]] == [
+        ("Nato-Russland-Rat", "participant"),
+        ("Moskau", "participant"),
+        ("Alexander Gruschko", "participant"),
+        ("Alexander Fomin", "participant"),
+    ]
+    assert (council["location"]["text"], council["location"]["source"]) == ("Nato-Hauptquartier", "participation")
+    # a phone call takes neither the participants of a meeting before it nor the dateline
+    assert [a["text"] for a in phone["actors"]] == ["Stoltenberg", "Biden"] and phone["location"] is None
+    # without the participation sentence the session takes the dateline as its place
+    short = ARTICLE[: ARTICLE.index("Für Moskau")]
+    (council,) = builder.records(article_doc(short, ents[:2], [(1, "CONSULT_MULTI")]), "a", None)
+    assert (council["location"]["text"], council["location"]["source"]) == ("Brüssel", "dateline")
+    # a place inside the text is no dateline, and a sentence-level place stays the record's place
+    text = "Die Nato tagte in Brüssel. Stoltenberg kam."
+    (meeting,) = builder.records(
+        article_doc(text, [("Nato", "ORG"), ("Brüssel", "GPE")], [(0, "CONSULT_MULTI")]), "a", None
+    )
+    assert (meeting["location"]["text"], meeting["location"]["source"]) == ("Brüssel", "role")
+    (meeting,) = builder.records(
+        article_doc("Die Nato tagte. Brüssel. Mehr", [("Nato", "ORG")], [(0, "CONSULT_MULTI")]), "a", None
+    )
+    assert meeting["location"] is None
