@@ -3,7 +3,8 @@
 The format is documented in docs/records.md. Every mapping (event label → type/mode/CAMEO/PLOVER, role →
 record field, which entity labels are dates) comes from ``configs/schema.yaml`` and ``configs/roles.yaml``.
 
-Two readings reach beyond the event's sentence (``roles.yaml``'s ``article`` section; the record says where a
+Whose session it is counts as taking part ("nach der Sitzung des NATO-Russland-Rates"). Two readings reach
+beyond the event's sentence (``roles.yaml``'s ``article`` section; the record says where a
 location came from): news names who took part in a meeting in a later sentence ("Für die russische Regierung nahmen
 … Gruschko … an dem Treffen im Nato-Hauptquartier teil"), whose people join the nearest meeting record before it;
 and a place that opens the article ("Brüssel. Die Nato und Russland …", the dateline) is the place of an in-person
@@ -81,9 +82,31 @@ class RecordBuilder:
         for i, event in enumerate(events):
             score = float(scores[i]) if i < len(scores) else None
             out.append(self._record(doc, event, roles[i], score, article_id, pub, time_ents, dates))
+        self._add_session_holders(doc, list(events), out)
         self._add_participants(doc, list(events), out)
         self._add_dateline(doc, out)
         return out
+
+    def _add_session_holders(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+        """Whose session, summit or meeting it is ("nach der ersten Sitzung des NATO-Russland-Rates"): an actor
+        entity right after a ``session_of`` pattern in the sentence of a meeting record takes part in it."""
+        article = self.config.article
+        if not article.session_of:
+            return
+        pattern = re.compile("(?:" + "|".join(article.session_of) + r")\s*$")
+        actor_labels = set(self.config.heuristic.actor_labels)
+        for event, record in zip(events, records, strict=True):
+            if not self._is_meeting(event.label_):
+                continue
+            known = {(a["start"], a["end"]) for a in [*record["actors"], *record["recipients"]]}
+            for ent in (e for e in doc.ents if event.start <= e.start and e.end <= event.end):
+                before = doc.text[event.start_char : ent.start_char]
+                if (
+                    ent.label_ in actor_labels
+                    and (ent.start_char, ent.end_char) not in known
+                    and pattern.search(before)
+                ):
+                    record["actors"].append(_entity(ent, "participant"))
 
     def _add_participants(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
         """A later sentence without an event of its own that reports who took part in "the meeting" adds its

@@ -74,6 +74,7 @@ class ArticleConfig(StrictConfig):
     dateline_labels: list[str] = []
     dateline_modes: list[str] = []
     participation_types: list[str] = []
+    session_of: list[str] = []
     participation: list[str] = []
     meeting_words: list[str] = []
     participation_window: int = 3

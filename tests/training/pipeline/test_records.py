@@ -199,3 +199,25 @@ def test_records_take_participants_from_a_later_sentence_and_the_dateline_as_pla
         article_doc("Die Nato tagte. Brüssel. Mehr", [("Nato", "ORG")], [(0, "CONSULT_MULTI")]), "a", None
     )
     assert meeting["location"] is None
+
+
+class FirstActorOnly:
+    """A role assigner that, like a trained classifier can, leaves all but the first entity without a role."""
+
+    def assign_doc(self, doc: Doc, events: list[Span]) -> list[list[tuple[Span, str]]]:
+        return [[(next(e for e in doc.ents if event.start <= e.start), "participant")] for event in events]
+
+
+def test_records_whose_session_it_is_takes_part(schema: Schema) -> None:
+    config: RolesConfig = load_roles_config(default_config("roles.yaml"), schema)
+    builder = RecordBuilder(schema, FirstActorOnly(), config, "events-001")
+    text = "Stoltenberg sprach nach der ersten Sitzung des NATO-Russland-Rates mit der Presse aus Moskau."
+    ents = [("Stoltenberg", "PER"), ("NATO-Russland-Rates", "ORG"), ("Moskau", "GPE")]
+    (session,) = builder.records(article_doc(text, ents, [(0, "CONSULT_MULTI")]), "a", None)
+    # the council whose session it is takes part; "Moskau" is not whose session it is
+    assert [(a["text"], a["role"]) for a in session["actors"]] == [
+        ("Stoltenberg", "participant"),
+        ("NATO-Russland-Rates", "participant"),
+    ]
+    (intent,) = builder.records(article_doc(text, ents, [(0, "MEET_INTENT")]), "a", None)
+    assert [a["text"] for a in intent["actors"]] == ["Stoltenberg"]  # only meetings held (participation_types)
