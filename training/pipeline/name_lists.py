@@ -23,6 +23,7 @@ set, is left alone: there the rules cost F1).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -182,6 +183,17 @@ class NameLists:
         self.cfg = srsly.read_json(Path(path) / "cfg.json")
         self._build()
         return self
+
+
+@functools.cache
+def country_codes() -> dict[str, str]:
+    """Place name (and its genitive, "Russlands") -> ISO code of its country, from the shipped lists
+    (``places.json``'s ``country_of``: countries and CLDR cities; ``towns.json``)."""
+    codes = {
+        **srsly.read_json(_names_file(None, "towns.json")),
+        **srsly.read_json(_names_file(None, "places.json"))["country_of"],
+    }
+    return {**{g: code for name, code in codes.items() if (g := _genitive(name))}, **codes}
 
 
 def _names_file(path: str | None, default: str) -> Path:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from treffpunkt.core.schema import Schema
 from treffpunkt.training.pipeline.dates import DateValue, normalise_date, parse_published
+from treffpunkt.training.pipeline.name_lists import country_codes
 from treffpunkt.training.pipeline.roles import RoleAssigner, RolesConfig
 
 RECORD_FORMAT = 1
@@ -85,7 +87,38 @@ class RecordBuilder:
         self._add_session_holders(doc, list(events), out)
         self._add_participants(doc, list(events), out)
         self._add_dateline(doc, out)
+        self._bilateral_mode(doc, list(events), out)
         return out
+
+    def _bilateral_mode(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+        """A meeting of ``bilateral_from`` whose sentence speaks of two sides ("der Generalstabschefs beider
+        Länder") is bilateral: at a place (from the sentence) in neither side's country it is a third-location
+        meeting, in one side's country a visit. The sides are the two countries the article's places name most
+        often (the meeting place itself not counted); the model's own label stays in ``model_label``."""
+        article = self.config.article
+        if not (article.bilateral and article.bilateral_from and article.side_labels):
+            return
+        cue = re.compile("|".join(article.bilateral))
+        countries = country_codes()
+        for event, record in zip(events, records, strict=True):
+            place = record["location"]
+            if event.label_ not in article.bilateral_from or not place or place["source"] == "dateline":
+                continue
+            where = countries.get(place["text"])
+            if where is None or not cue.search(event.text):
+                continue
+            named = Counter(
+                countries.get(e.text)
+                for e in doc.ents
+                if e.label_ in article.side_labels and e.start_char != place["start"]
+            )
+            named.pop(None, None)
+            sides = [code for code, _ in named.most_common(2)]
+            label = article.visit_label if where in sides else article.third_location_label
+            if len(sides) == 2 and label in self.schema.event_labels:
+                spec = self.schema.event(label)
+                record.update(model_label=record["label"], label=label, type=spec.type, mode=spec.mode)
+                record.update(cameo=spec.cameo, plover=spec.plover)
 
     def _add_session_holders(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
         """Whose session, summit or meeting it is ("nach der ersten Sitzung des NATO-Russland-Rates"): an actor

@@ -78,6 +78,11 @@ class ArticleConfig(StrictConfig):
     participation: list[str] = []
     meeting_words: list[str] = []
     participation_window: int = 3
+    bilateral: list[str] = []
+    bilateral_from: list[str] = []
+    side_labels: list[str] = []
+    third_location_label: str | None = None
+    visit_label: str | None = None
 
 
 class RolesConfig(StrictConfig):
@@ -122,7 +127,10 @@ class RolesConfig(StrictConfig):
             "actor_labels": actors,
         })  # fmt: skip
         article = self.article.model_copy(
-            update={"dateline_labels": [x for x in self.article.dateline_labels if x in known]}
+            update={
+                "dateline_labels": [x for x in self.article.dateline_labels if x in known],
+                "side_labels": [x for x in self.article.side_labels if x in known],
+            }
         )
         config = self.model_copy(update={"heuristic": fitted, "article": article})
         config._ignored = ignored

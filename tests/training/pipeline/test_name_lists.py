@@ -122,3 +122,17 @@ def test_tokens_learnt_from_training_data_keep_abbreviations_and_citations_whole
     assert [t.text for t in nlp("gemäß Rn. 12 und Art. 5 der Verordnung 883/2004")] == train[:-1].text.split()
     # news exports are tokenised by spaCy itself: nothing to learn, and no training file is no error
     assert learn_token_exceptions(spacy.blank("de"), None) == {"special_cases": 0, "slashed": 0}
+
+
+def test_name_lists_know_the_country_of_a_place():
+    from treffpunkt.training.pipeline.name_lists import country_codes
+
+    codes = country_codes()
+    assert (codes["Baku"], codes["Russland"], codes["Russlands"], codes["USA"], codes["Leoben"]) == (
+        "AZ",
+        "RU",
+        "RU",
+        "US",
+        "AT",
+    )
+    assert "Hausarrest" not in codes

@@ -221,3 +221,26 @@ def test_records_whose_session_it_is_takes_part(schema: Schema) -> None:
     ]
     (intent,) = builder.records(article_doc(text, ents, [(0, "MEET_INTENT")]), "a", None)
     assert [a["text"] for a in intent["actors"]] == ["Stoltenberg"]  # only meetings held (participation_types)
+
+
+@pytest.mark.parametrize(
+    ("place", "label", "mode"),
+    [("Baku", "CONSULT_THIRD", "third_location"), ("Moskau", "CONSULT_VISIT", "visit")],
+)
+def test_records_bilateral_meeting_mode_from_where_it_took_place(
+    builder: RecordBuilder, place: str, label: str, mode: str
+) -> None:
+    text = (
+        f"Die USA und Russland reden. Nach einem Treffen der Generalstabschefs beider Länder in {place} hieß es, "
+        "die USA seien zufrieden. Russland auch."
+    )
+    ents = [("USA", "GPE"), ("Russland", "GPE"), (place, "GPE")]
+    doc = article_doc(text, ents, [(1, "CONSULT_MULTI")])
+    (meeting,) = builder.records(doc, "a", None)
+    # the sides are the USA and Russia (named most often); Baku lies in neither, Moscow in one of them
+    assert (meeting["label"], meeting["mode"], meeting["model_label"]) == (label, mode, "CONSULT_MULTI")
+    assert meeting["type"] == "CONSULT" and meeting["location"]["text"] == place
+    # no talk of two sides: the model's label stands
+    doc = article_doc(text.replace("beider Länder", "der Nato"), ents, [(1, "CONSULT_MULTI")])
+    (meeting,) = builder.records(doc, "a", None)
+    assert meeting["label"] == "CONSULT_MULTI" and "model_label" not in meeting
