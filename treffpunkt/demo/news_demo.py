@@ -10,7 +10,7 @@ The test split is only ever scored: patterns, thresholds and configs are chosen 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -58,9 +58,13 @@ def run_news_demo(
     report: Path | None = None,
     track: bool = True,
     seed: int = 0,
+    overrides: Mapping[str, Any] | None = None,
     stdout: IO[str] | None = None,
 ) -> DemoResult:
-    """Convert the gold news export, score the patterns, train and evaluate each config, compare them."""
+    """Convert the gold news export, score the patterns, train and evaluate each config, compare them.
+
+    ``overrides`` go to every training run (e.g. ``{"training.max_steps": 1600}`` for a run that does not depend on
+    the machine's speed)."""
     ws = Workspace(Path(home).resolve())
     if not (ws.configs_dir / "schema.yaml").exists():
         init_workspace(ws.root, force=True)
@@ -73,7 +77,15 @@ def run_news_demo(
     for config, seconds in runs:
         kwargs = {"stdout": stdout} if stdout is not None else {}
         trained = train(
-            ws, config=config, data=data, name=f"news_{config}", seed=seed, max_seconds=seconds, track=track, **kwargs
+            ws,
+            config=config,
+            data=data,
+            name=f"news_{config}",
+            seed=seed,
+            max_seconds=seconds,
+            overrides=overrides,
+            track=track,
+            **kwargs,
         )
         result.trained[config] = trained
         result.evaluated[config] = evaluate(ws, trained.version, data=data, split="test", track=track)
