@@ -151,6 +151,7 @@ class RecordBuilder:
         took_part = re.compile("|".join(article.participation))
         meeting = re.compile("|".join(article.meeting_words))
         h = self.config.heuristic
+        cues = {c.lower() for c in h.location_cues}
         sentences = list(doc.sents)
         sentence_of = {s.start: n for n, s in enumerate(sentences)}
         event_sentences = {e.sent.start for e in events}
@@ -169,7 +170,7 @@ class RecordBuilder:
             record = records[before[-1]]
             known = {(a["start"], a["end"]) for a in [*record["actors"], *record["recipients"], *record["others"]]}
             for ent in (e for e in ents if sent.start <= e.start and e.end <= sent.end):
-                cue = doc[ent.start - 1].lower_ in {c.lower() for c in h.location_cues} if ent.start > 0 else False
+                cue = ent.start > 0 and doc[ent.start - 1].lower_ in cues
                 if ent.label_ in h.location_labels and (cue or ent.label_ not in h.actor_labels):
                     if record["location"] is None:
                         record["location"] = _place(ent, "location", "participation")
