@@ -3,12 +3,12 @@
 The format is documented in docs/records.md. Every mapping (event label → type/mode/CAMEO/PLOVER, role →
 record field, which entity labels are dates) comes from ``configs/schema.yaml`` and ``configs/roles.yaml``.
 
-Whose session it is counts as taking part ("nach der Sitzung des NATO-Russland-Rates"). Two readings reach
-beyond the event's sentence (``roles.yaml``'s ``article`` section; the record says where a
-location came from): news names who took part in a meeting in a later sentence ("Für die russische Regierung nahmen
-… Gruschko … an dem Treffen im Nato-Hauptquartier teil"), whose people join the nearest meeting record before it;
-and a place that opens the article ("Brüssel. Die Nato und Russland …", the dateline) is the place of an in-person
-meeting that names none.
+Four readings of ``roles.yaml``'s ``article`` section (docs/records.md) look past the role assigner: whose session it
+is takes part ("nach der Sitzung des NATO-Russland-Rates"); people a later sentence says took part ("Für die russische
+Regierung nahmen … Gruschko … an dem Treffen im Nato-Hauptquartier teil") join the nearest meeting before it; the
+place that opens the article ("Brüssel. Die Nato und Russland …", the dateline) is the place of an in-person meeting
+that names none; and a "multilateral" meeting of two sides is re-read by where it took place. A record's location
+says which source it came from.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from treffpunkt.core.schema import Schema
 from treffpunkt.training.pipeline.dates import DateValue, normalise_date, parse_published
 from treffpunkt.training.pipeline.name_lists import country_codes
-from treffpunkt.training.pipeline.roles import RoleAssigner, RolesConfig
+from treffpunkt.training.pipeline.roles import RoleAssigner, RolesConfig, is_place
 
 RECORD_FORMAT = 1
 
@@ -41,10 +43,11 @@ def _place(ent: Any, role: str | None, source: str) -> dict[str, Any]:
     return {**_entity(ent, role), "source": source}
 
 
-def dateline(doc: Any, labels: set[str]) -> Any | None:
-    """The place that opens the article text: an entity of ``labels`` starting a line, followed by "." or a dash
-    ("Brüssel. Die NATO …", "Washington – Die USA …"); None when no line opens so."""
-    for ent in doc.ents:
+def dateline(ents: Sequence[Any], labels: set[str]) -> Any | None:
+    """The place that opens the article text: of the doc's ``ents``, one of ``labels`` starting a line and followed by
+    "." or a dash ("Brüssel. Die NATO …", "Washington – Die USA …"); None when no line opens so."""
+    for ent in ents:
+        doc = ent.doc
         before = doc[ent.start - 1] if ent.start > 0 else None
         after = doc[ent.end] if ent.end < len(doc) else None
         starts_line = before is None or "\n" in before.text_with_ws
@@ -77,28 +80,45 @@ class RecordBuilder:
         scores = list(events.attrs.get("scores", [])) if hasattr(events, "attrs") else []
         pub = parse_published(published)
         labels = set(self.config.heuristic.time_labels)
-        time_ents = [e for e in doc.ents if e.label_ in labels]  # fetched once: doc.ents builds new Spans per access
+        ents = list(doc.ents)  # fetched once: doc.ents builds new Spans per access
+        time_ents = [e for e in ents if e.label_ in labels]
         dates = self._doc_dates(time_ents, pub)
         roles = self.roles.assign_doc(doc, list(events))
         out = []
         for i, event in enumerate(events):
             score = float(scores[i]) if i < len(scores) else None
             out.append(self._record(doc, event, roles[i], score, article_id, pub, time_ents, dates))
-        self._add_session_holders(doc, list(events), out)
-        self._add_participants(doc, list(events), out)
-        self._add_dateline(doc, out)
-        self._bilateral_mode(doc, list(events), out)
+        spans = list(events)
+        self._add_session_holders(doc, ents, spans, out)
+        self._add_participants(doc, ents, spans, out)
+        self._add_dateline(ents, out)
+        self._bilateral_mode(ents, spans, out)
         return out
 
-    def _bilateral_mode(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern[str] | None]:
+        """The ``article`` section's patterns, compiled once per builder (None where a list is empty)."""
+        a = self.config.article
+
+        def join(parts: list[str], suffix: str = "") -> re.Pattern[str] | None:
+            return re.compile("(?:" + "|".join(parts) + ")" + suffix) if parts else None
+
+        return {
+            "bilateral": join(a.bilateral),
+            "session_of": join(a.session_of, r"\s*$"),
+            "participation": join(a.participation),
+            "meeting": join(a.meeting_words),
+        }
+
+    def _bilateral_mode(self, ents: list[Any], events: list[Any], records: list[dict[str, Any]]) -> None:
         """A meeting of ``bilateral_from`` whose sentence speaks of two sides ("der Generalstabschefs beider
         Länder") is bilateral: at a place (from the sentence) in neither side's country it is a third-location
         meeting, in one side's country a visit. The sides are the two countries the article's places name most
         often (the meeting place itself not counted); the model's own label stays in ``model_label``."""
         article = self.config.article
-        if not (article.bilateral and article.bilateral_from and article.side_labels):
+        cue = self._patterns["bilateral"]
+        if cue is None or not (article.bilateral_from and article.side_labels):
             return
-        cue = re.compile("|".join(article.bilateral))
         countries = country_codes()
         for event, record in zip(events, records, strict=True):
             place = record["location"]
@@ -109,7 +129,7 @@ class RecordBuilder:
                 continue
             named = Counter(
                 countries.get(e.text)
-                for e in doc.ents
+                for e in ents
                 if e.label_ in article.side_labels and e.start_char != place["start"]
             )
             named.pop(None, None)
@@ -120,19 +140,18 @@ class RecordBuilder:
                 record.update(model_label=record["label"], label=label, type=spec.type, mode=spec.mode)
                 record.update(cameo=spec.cameo, plover=spec.plover)
 
-    def _add_session_holders(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+    def _add_session_holders(self, doc: Any, ents: list[Any], events: list[Any], records: list[dict[str, Any]]) -> None:
         """Whose session, summit or meeting it is ("nach der ersten Sitzung des NATO-Russland-Rates"): an actor
         entity right after a ``session_of`` pattern in the sentence of a meeting record takes part in it."""
-        article = self.config.article
-        if not article.session_of:
+        pattern = self._patterns["session_of"]
+        if pattern is None:
             return
-        pattern = re.compile("(?:" + "|".join(article.session_of) + r")\s*$")
         actor_labels = set(self.config.heuristic.actor_labels)
         for event, record in zip(events, records, strict=True):
             if not self._is_meeting(event.label_):
                 continue
             known = {(a["start"], a["end"]) for a in [*record["actors"], *record["recipients"]]}
-            for ent in (e for e in doc.ents if event.start <= e.start and e.end <= event.end):
+            for ent in (e for e in ents if event.start <= e.start and e.end <= event.end):
                 before = doc.text[event.start_char : ent.start_char]
                 if (
                     ent.label_ in actor_labels
@@ -141,21 +160,18 @@ class RecordBuilder:
                 ):
                     record["actors"].append(_entity(ent, "participant"))
 
-    def _add_participants(self, doc: Any, events: list[Any], records: list[dict[str, Any]]) -> None:
+    def _add_participants(self, doc: Any, ents: list[Any], events: list[Any], records: list[dict[str, Any]]) -> None:
         """A later sentence without an event of its own that reports who took part in "the meeting" adds its
         actors (and its place, where the record has none) to the nearest meeting record at most
         ``participation_window`` sentences before it."""
         article = self.config.article
-        if not (article.participation and article.meeting_words and article.participation_types):
+        took_part, meeting = self._patterns["participation"], self._patterns["meeting"]
+        if took_part is None or meeting is None or not article.participation_types:
             return
-        took_part = re.compile("|".join(article.participation))
-        meeting = re.compile("|".join(article.meeting_words))
         h = self.config.heuristic
-        cues = {c.lower() for c in h.location_cues}
         sentences = list(doc.sents)
         sentence_of = {s.start: n for n, s in enumerate(sentences)}
         event_sentences = {e.sent.start for e in events}
-        ents = list(doc.ents)
         for n, sent in enumerate(sentences):
             if sent.start in event_sentences or not (took_part.search(sent.text) and meeting.search(sent.text)):
                 continue
@@ -170,16 +186,15 @@ class RecordBuilder:
             record = records[before[-1]]
             known = {(a["start"], a["end"]) for a in [*record["actors"], *record["recipients"], *record["others"]]}
             for ent in (e for e in ents if sent.start <= e.start and e.end <= sent.end):
-                cue = ent.start > 0 and doc[ent.start - 1].lower_ in cues
-                if ent.label_ in h.location_labels and (cue or ent.label_ not in h.actor_labels):
+                if is_place(ent, h):
                     if record["location"] is None:
                         record["location"] = _place(ent, "location", "participation")
                 elif ent.label_ in h.actor_labels and (ent.start_char, ent.end_char) not in known:
                     record["actors"].append(_entity(ent, "participant"))
 
-    def _add_dateline(self, doc: Any, records: list[dict[str, Any]]) -> None:
+    def _add_dateline(self, ents: list[Any], records: list[dict[str, Any]]) -> None:
         article = self.config.article
-        place = dateline(doc, set(article.dateline_labels)) if article.dateline_labels else None
+        place = dateline(ents, set(article.dateline_labels)) if article.dateline_labels else None
         if place is None:
             return
         for record in records:

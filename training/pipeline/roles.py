@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import PrivateAttr, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 
 from treffpunkt.core.config import StrictConfig, load_config
 from treffpunkt.core.errors import ConfigError, TreffpunktError
@@ -66,6 +66,11 @@ class HeuristicConfig(StrictConfig):
     default: RoleRule
     by_type: dict[str, RoleRule] = {}
     by_mode: dict[str, RoleRule] = {}
+
+    @field_validator("location_cues")
+    @classmethod
+    def _lower_cues(cls, cues: list[str]) -> list[str]:
+        return [c.lower() for c in cues]  # compared with the lower-cased word before a place
 
 
 class ArticleConfig(StrictConfig):
@@ -194,6 +199,12 @@ def pairs_for_doc(doc: Any, assigner: RoleAssigner, events: Iterable[Any] | None
 
 
 # ---------------------------------------------------------------------------------------------- heuristic
+def is_place(ent: Any, h: HeuristicConfig) -> bool:
+    """A location label right after a cue word ("in Brüssel"), or one that can name no actor, is the place."""
+    before = ent.doc[ent.start - 1].lower_ if ent.start > 0 else ""
+    return ent.label_ in h.location_labels and (before in h.location_cues or ent.label_ not in h.actor_labels)
+
+
 @dataclass
 class HeuristicRoles:
     """The documented fallback (module docstring); configured by ``roles.yaml``'s ``heuristic`` section."""
@@ -210,14 +221,12 @@ class HeuristicRoles:
         h = self.config
         spec = self.schema.event(event.label_) if event.label_ in self.schema.event_labels else None
         rule = (spec and spec.mode and h.by_mode.get(spec.mode)) or (spec and h.by_type.get(spec.type)) or h.default
-        cues = {c.lower() for c in h.location_cues}
         out: list[tuple[Any, str]] = []
         actors = 0
         for ent in candidates(doc, event, ents):
-            before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
             if ent.label_ in h.time_labels:
                 out.append((ent, "time"))
-            elif ent.label_ in h.location_labels and (before in cues or ent.label_ not in h.actor_labels):
+            elif is_place(ent, h):
                 out.append((ent, "location"))
             elif ent.label_ in h.actor_labels:
                 out.append((ent, rule.first if actors == 0 else rule.rest))
